@@ -1,0 +1,128 @@
+"""The ``coverscope`` command. Each subcommand imports its module only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from model.errors import CoverscopeError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _check(args: argparse.Namespace) -> int:
+    from model.check import check_pair
+    from model.embed import Embedder
+    from model.pipeline import analyse_file
+
+    embedder = Embedder.load(args.model)
+    a = analyse_file(args.a, embedder)
+    b = analyse_file(args.b, embedder)
+    result = check_pair(a.chroma, b.chroma, embedder, embedding_a=a.embedding, embedding_b=b.embedding)
+    out = result.to_dict()
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    verdict = "SAME SONG (cover)" if result.is_cover else "different songs"
+    print(f"{verdict}: probability {result.probability:.0%}")
+    print(f"  embedding distance {result.distance:.3f} (threshold {result.threshold:.3f})")
+    print(f"  key shift {result.key_shift:+d} semitones, alignment distance {result.alignment_distance:.3f}")
+    print(f"  segment agreement {result.segment_agreement:.0%}")
+    for m in result.matches:
+        print(
+            f"  match: A {m.a_start:7.1f}-{m.a_end:7.1f} s  <->  B {m.b_start:7.1f}-{m.b_end:7.1f} s"
+            f"  (score {m.score:.0f})"
+        )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import main as evaluate_main
+
+    return evaluate_main(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from training.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from training.train import main as train_main
+
+    return train_main(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from backend.serve import main as serve_main
+
+    return serve_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coverscope", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="is B a cover of A? (two local audio files)")
+    check.add_argument("a", type=Path)
+    check.add_argument("b", type=Path)
+    check.add_argument("--model", type=Path, default=None, help="checkpoint (default: shipped)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(handler=_check)
+
+    evaluate = sub.add_parser("evaluate", help="benchmark a method on a cover data set")
+    evaluate.add_argument("dataset", choices=["covers80"])
+    evaluate.add_argument("--method", choices=["embedding", "qmax", "hybrid"], default="embedding")
+    evaluate.add_argument("--model", type=Path, default=None)
+    evaluate.add_argument("--data", type=Path, default=None, help="dataset folder (or $COVERS80_DIR)")
+    evaluate.add_argument("--cache", type=Path, default=Path("cache/features"))
+    evaluate.add_argument("--top-k", type=int, default=20, help="hybrid: re-rank this many")
+    evaluate.add_argument("--workers", type=int, default=2)
+    evaluate.add_argument("--json", type=Path, default=None, help="write figures here")
+    evaluate.add_argument("--plots", type=Path, default=Path("docs"), help="folder for ROC/PR PNGs")
+    evaluate.add_argument("--pitch-shift", type=int, default=0, help="transpose queries (semitones)")
+    evaluate.add_argument("--time-stretch", type=float, default=1.0, help="stretch queries (rate)")
+    evaluate.set_defaults(handler=_evaluate)
+
+    bench = sub.add_parser("bench", help="per-song compute time (decode, HPCP, embed)")
+    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--seconds", type=float, default=180.0)
+    bench.add_argument("--model", type=Path, default=None)
+    bench.set_defaults(handler=_bench)
+
+    train = sub.add_parser("train", help="train the embedding CNN from a config")
+    train.add_argument("--config", type=Path, required=True)
+    train.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    train.set_defaults(handler=_train)
+
+    serve = sub.add_parser("serve", help="run the API, workers and web UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path, default=Path("data"))
+    serve.add_argument("--workers", type=int, default=None, help="background job workers")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CoverscopeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The audio -> chroma -> embedding -> alignment pipeline, free of any storage or web code."""
