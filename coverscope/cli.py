@@ -58,6 +58,12 @@ def _train(args: argparse.Namespace) -> int:
     return train_main(args)
 
 
+def _dataset(args: argparse.Namespace) -> int:
+    from datasets.build import main as dataset_main
+
+    return dataset_main(args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from backend.serve import main as serve_main
 
@@ -100,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", type=Path, required=True)
     train.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     train.set_defaults(handler=_train)
+
+    dataset = sub.add_parser("dataset", help="build a training data set (never from Covers80)")
+    dataset.add_argument("name", help="builder name, e.g. music21, debian-music")
+    dataset.add_argument("--out", type=Path, required=True, help="output folder")
+    dataset.add_argument("--limit", type=int, default=None, help="at most this many works")
+    dataset.add_argument("--seed", type=int, default=0)
+    dataset.add_argument("--workers", type=int, default=2)
+    dataset.set_defaults(handler=_dataset)
 
     serve = sub.add_parser("serve", help="run the API, workers and web UI")
     serve.add_argument("--host", default="127.0.0.1")
