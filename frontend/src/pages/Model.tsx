@@ -1,0 +1,185 @@
+import { useEffect, useState } from "react";
+import { api, errorMessage, type Job, type ModelInfo } from "../api";
+import { CurveChart } from "../components/CurveChart";
+import { JobCard } from "../components/JobCard";
+import { ConfirmDialog } from "../components/Modal";
+import { ErrorBox, Loading } from "../components/Status";
+import { useToast } from "../components/Toasts";
+import { useAsync } from "../hooks/useAsync";
+import { useJobs } from "../hooks/useJobs";
+import { operatingPoint, thresholdRange } from "../curves";
+import { formatPercent } from "../format";
+
+/** The model: version, training data, benchmarks, curves, and the decision threshold. */
+export function ModelPage() {
+  const model = useAsync(() => api.model(), []);
+  return (
+    <section aria-labelledby="model-title">
+      <header className="page-header">
+        <div>
+          <h1 id="model-title">Model</h1>
+          <p className="lede">What decides “same song”, how well it does, and where the line is drawn.</p>
+        </div>
+      </header>
+      {model.error ? (
+        <ErrorBox error={model.error} onRetry={model.reload} />
+      ) : !model.data ? (
+        <Loading label="Loading the model card…" />
+      ) : (
+        <ModelView model={model.data} onSaved={model.setData} />
+      )}
+    </section>
+  );
+}
+
+function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInfo) => void }) {
+  const notify = useToast();
+  const [threshold, setThreshold] = useState(model.threshold);
+  const [saving, setSaving] = useState(false);
+  const [confirmReembed, setConfirmReembed] = useState(false);
+  const { jobs, add } = useJobs((job: Job) =>
+    notify(job.status === "done" ? "The library was re-embedded." : job.error ?? "Re-embedding failed.", job.status === "done" ? "success" : "error"),
+  );
+  useEffect(() => setThreshold(model.threshold), [model.threshold]);
+
+  const [lo, hi] = thresholdRange(model.curves, model.threshold);
+  const step = (hi - lo) / 200 || 0.001;
+  const preview = operatingPoint(model.curves, threshold);
+  const saved = operatingPoint(model.curves, model.threshold);
+  const changed = Math.abs(threshold - model.threshold) > 1e-9;
+
+  const save = async () => {
+    setSaving(true);
+    try {
+      const updated = await api.setThreshold(Number(threshold.toFixed(4)));
+      onSaved(updated);
+      notify(`Threshold saved: ${updated.threshold.toFixed(3)}.`, "success");
+    } catch (err) {
+      notify(`Could not save the threshold: ${errorMessage(err)}`, "error");
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const reembed = async () => {
+    setConfirmReembed(false);
+    try {
+      add([(await api.reembed()).job]);
+    } catch (err) {
+      notify(`Could not start re-embedding: ${errorMessage(err)}`, "error");
+    }
+  };
+
+  return (
+    <>
+      <dl className="stat-grid" aria-label="Model summary">
+        <div className="stat"><dt>Version</dt><dd><code>{model.version}</code></dd></div>
+        <div className="stat"><dt>Threshold</dt><dd>{model.threshold.toFixed(3)}</dd></div>
+        {saved.precision !== undefined && <div className="stat"><dt>Precision</dt><dd>{formatPercent(saved.precision, 1)}</dd></div>}
+        {saved.recall !== undefined && <div className="stat"><dt>Recall</dt><dd>{formatPercent(saved.recall, 1)}</dd></div>}
+      </dl>
+
+      <section className="card" aria-labelledby="threshold-title">
+        <h2 id="threshold-title">Decision threshold</h2>
+        <p className="hint">Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer false alarms, raise it to miss fewer covers.</p>
+        <div className="threshold-control">
+          <label htmlFor="threshold">Threshold (distance)</label>
+          <input
+            id="threshold"
+            type="range"
+            min={lo}
+            max={hi}
+            step={step}
+            value={threshold}
+            onChange={(e) => setThreshold(Number(e.target.value))}
+          />
+          <output htmlFor="threshold">{threshold.toFixed(3)}</output>
+        </div>
+        <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
+          At {threshold.toFixed(3)}:{" "}
+          {preview.precision !== undefined ? <>precision <strong>{formatPercent(preview.precision, 1)}</strong>, </> : null}
+          {preview.recall !== undefined ? <>recall <strong>{formatPercent(preview.recall, 1)}</strong></> : null}
+          {preview.fpr !== undefined ? <>, false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong></> : null}
+          {preview.precision === undefined && preview.recall === undefined && "no benchmark curve to preview."}
+        </p>
+        <div className="actions">
+          <button type="button" className="button primary" disabled={!changed || saving} onClick={() => void save()}>
+            {saving ? "Saving…" : "Save threshold"}
+          </button>
+          <button type="button" className="button" disabled={!changed} onClick={() => setThreshold(model.threshold)}>
+            Reset
+          </button>
+        </div>
+        <div className="chart-grid">
+          <CurveChart title="ROC curve" xLabel="false-positive rate" yLabel="true-positive rate" points={model.curves.roc ?? []} marker={preview.roc} diagonal />
+          <CurveChart title="Precision–recall curve" xLabel="recall" yLabel="precision" points={model.curves.pr ?? []} marker={preview.pr} />
+        </div>
+      </section>
+
+      <div className="two-col">
+        <section className="card" aria-labelledby="bench-title">
+          <h2 id="bench-title">Benchmarks</h2>
+          <KeyValues data={model.benchmarks} empty="No benchmark figures yet." />
+        </section>
+        <section className="card" aria-labelledby="training-title">
+          <h2 id="training-title">Training data</h2>
+          <KeyValues data={model.training} empty="No training summary." />
+        </section>
+      </div>
+
+      <details className="card">
+        <summary>Configuration and calibration</summary>
+        <div className="two-col">
+          <KeyValues data={model.config} empty="No configuration." />
+          <KeyValues data={model.calibration} empty="No calibration." />
+        </div>
+      </details>
+
+      <section className="card" aria-labelledby="reembed-title">
+        <h2 id="reembed-title">Re-embed the library</h2>
+        <p className="hint">After a model update, recompute every song's embedding with the current model.</p>
+        <button type="button" className="button" onClick={() => setConfirmReembed(true)}>Re-embed library</button>
+        {jobs.length > 0 && (
+          <ul className="job-list">{jobs.map((job) => <JobCard key={job.id} job={job} />)}</ul>
+        )}
+      </section>
+
+      {confirmReembed && (
+        <ConfirmDialog
+          title="Re-embed the whole library?"
+          message="Every song is processed again; this can take a while on a large library."
+          confirmLabel="Re-embed"
+          onConfirm={() => void reembed()}
+          onCancel={() => setConfirmReembed(false)}
+        />
+      )}
+    </>
+  );
+}
+
+/** Renders a nested JSON object as a compact definition list. */
+export function KeyValues({ data, empty }: { data: Record<string, unknown> | undefined | null; empty: string }) {
+  const entries = Object.entries(data ?? {});
+  if (entries.length === 0) return <p className="muted">{empty}</p>;
+  return (
+    <dl className="kv">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key.replace(/_/g, " ")}</dt>
+          <dd>{renderValue(value)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function renderValue(value: unknown) {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "number") return Number.isInteger(value) ? value : value.toFixed(4);
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) {
+    return value.every((v) => typeof v !== "object") ? value.join(", ") : <KeyValues data={Object.fromEntries(value.map((v, i) => [String(i + 1), v]))} empty="–" />;
+  }
+  if (typeof value === "object") return <KeyValues data={value as Record<string, unknown>} empty="–" />;
+  return String(value);
+}
