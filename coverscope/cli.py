@@ -22,7 +22,9 @@ def _check(args: argparse.Namespace) -> int:
     embedder = Embedder.load(args.model)
     a = analyse_file(args.a, embedder)
     b = analyse_file(args.b, embedder)
-    result = check_pair(a.chroma, b.chroma, embedder, embedding_a=a.embedding, embedding_b=b.embedding)
+    result = check_pair(
+        a.chroma, b.chroma, embedder, embedding_a=a.embedding, embedding_b=b.embedding
+    )
     out = result.to_dict()
     if args.json:
         print(json.dumps(out, indent=2))
@@ -30,7 +32,9 @@ def _check(args: argparse.Namespace) -> int:
     verdict = "SAME SONG (cover)" if result.is_cover else "different songs"
     print(f"{verdict}: probability {result.probability:.0%}")
     print(f"  embedding distance {result.distance:.3f} (threshold {result.threshold:.3f})")
-    print(f"  key shift {result.key_shift:+d} semitones, alignment distance {result.alignment_distance:.3f}")
+    print(
+        f"  key shift {result.key_shift:+d} semitones, alignment distance {result.alignment_distance:.3f}"
+    )
     print(f"  segment agreement {result.segment_agreement:.0%}")
     for m in result.matches:
         print(
@@ -86,13 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", choices=["covers80"])
     evaluate.add_argument("--method", choices=["embedding", "qmax", "hybrid"], default="embedding")
     evaluate.add_argument("--model", type=Path, default=None)
-    evaluate.add_argument("--data", type=Path, default=None, help="dataset folder (or $COVERS80_DIR)")
+    evaluate.add_argument(
+        "--data", type=Path, default=None, help="dataset folder (or $COVERS80_DIR)"
+    )
     evaluate.add_argument("--cache", type=Path, default=Path("cache/features"))
     evaluate.add_argument("--top-k", type=int, default=20, help="hybrid: re-rank this many")
     evaluate.add_argument("--workers", type=int, default=2)
     evaluate.add_argument("--json", type=Path, default=None, help="write figures here")
     evaluate.add_argument("--plots", type=Path, default=Path("docs"), help="folder for ROC/PR PNGs")
-    evaluate.add_argument("--pitch-shift", type=int, default=0, help="transpose queries (semitones)")
+    evaluate.add_argument(
+        "--pitch-shift", type=int, default=0, help="transpose queries (semitones)"
+    )
     evaluate.add_argument("--time-stretch", type=float, default=1.0, help="stretch queries (rate)")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -104,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train the embedding CNN from a config")
     train.add_argument("--config", type=Path, required=True)
-    train.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    train.add_argument(
+        "--resume", action="store_true", help="continue from the run's last checkpoint"
+    )
     train.set_defaults(handler=_train)
 
     dataset = sub.add_parser("dataset", help="build a training data set (never from Covers80)")

@@ -61,8 +61,17 @@ def optimal_transposition(a: np.ndarray, b: np.ndarray) -> int:
     return k - 12 if k > 6 else k
 
 
-def align(chroma_a: np.ndarray, chroma_b: np.ndarray, *, block: int = ALIGN_DOWNSAMPLE) -> Alignment:
-    """Align raw HPCP (12, n_a) and (12, n_b); see ``Alignment``."""
+def align(
+    chroma_a: np.ndarray,
+    chroma_b: np.ndarray,
+    *,
+    block: int = ALIGN_DOWNSAMPLE,
+    explain: bool = True,
+) -> Alignment:
+    """Align raw HPCP (12, n_a) and (12, n_b); see ``Alignment``.
+
+    ``explain=False`` skips tracing matches and drops the matrices (bulk scoring).
+    """
     import essentia.standard as es
 
     a = align_features(chroma_a, block=block)
@@ -75,13 +84,14 @@ def align(chroma_a: np.ndarray, chroma_b: np.ndarray, *, block: int = ALIGN_DOWN
     csm = es.ChromaCrossSimilarity(
         frameStackSize=stack, binarizePercentile=BINARIZE_PERCENTILE, oti=False
     )(a, b)
-    scores, dist = es.CoverSongSimilarity(
-        alignmentType="serra09", distanceType="asymmetric"
-    )(csm)
+    scores, dist = es.CoverSongSimilarity(alignmentType="serra09", distanceType="asymmetric")(csm)
+    dist = float(dist) if np.isfinite(dist) else float("inf")
+    if not explain:
+        return Alignment(distance=dist, key_shift=shift)
     scores = np.asarray(scores, dtype=np.float32)
     fps = ALIGN_FPS * ALIGN_DOWNSAMPLE / block
     return Alignment(
-        distance=float(dist) if np.isfinite(dist) else float("inf"),
+        distance=dist,
         key_shift=shift,
         matches=trace_matches(scores, fps=fps, span=stack),
         cross_similarity=np.asarray(csm, dtype=np.float32),
@@ -101,9 +111,7 @@ def trace_matches(scores: np.ndarray, *, fps: float, span: int = 1) -> list[Matc
     if s.ndim != 2 or s.size == 0 or float(s.max()) <= 0:
         return []
     padded = np.pad(s, ((2, 0), (2, 0)))
-    before = np.maximum.reduce(
-        [padded[1:-1, 1:-1], padded[:-2, 1:-1], padded[1:-1, :-2]]
-    )
+    before = np.maximum.reduce([padded[1:-1, 1:-1], padded[:-2, 1:-1], padded[1:-1, :-2]])
     ends = np.argwhere((s > before) & (s >= s.max() / 3))
     order = np.argsort(-s[ends[:, 0], ends[:, 1]], kind="stable")
     matches: list[Match] = []
@@ -113,7 +121,11 @@ def trace_matches(scores: np.ndarray, *, fps: float, span: int = 1) -> list[Matc
         if any(_overlaps((i, i, j, j), other) for other in taken):
             continue
         while True:
-            steps = [(p, q) for p, q in ((i - 1, j - 1), (i - 2, j - 1), (i - 1, j - 2)) if p >= 0 and q >= 0]
+            steps = [
+                (p, q)
+                for p, q in ((i - 1, j - 1), (i - 2, j - 1), (i - 1, j - 2))
+                if p >= 0 and q >= 0
+            ]
             if not steps:
                 break
             p, q = max(steps, key=lambda c: s[c])

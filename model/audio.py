@@ -74,10 +74,24 @@ def encode(y: np.ndarray, path: str | Path, *, sr: int = SAMPLE_RATE, bitrate: s
     """Write a mono float32 signal to ``path``; the container/codec follows the suffix."""
     path = Path(path)
     cmd = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sr),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
     ]
-    if path.suffix not in {".wav", ".flac"}:
+    if path.suffix == ".ogg":
+        cmd += ["-c:a", "libvorbis", "-q:a", "4"]
+    elif path.suffix not in {".wav", ".flac"}:
         cmd += ["-b:a", bitrate]
     cmd.append(str(path))
     subprocess.run(cmd, input=np.asarray(y, dtype="<f4").tobytes(), capture_output=True, check=True)

@@ -8,6 +8,7 @@ the embedder.
 
 from __future__ import annotations
 
+import pickle  # only for the exception type torch.load raises on garbage
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,9 @@ class Embedder:
         path = Path(path or DEFAULT_CHECKPOINT)
         try:
             raw = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, pickle.UnpicklingError) as exc:
             raise ModelError(f"cannot read checkpoint {path}: {exc}") from exc
-        if raw.get("format") != FORMAT:
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise ModelError(f"{path} is not a Coverscope checkpoint of format {FORMAT}")
         if raw["features"] != feature_params():
             raise ModelError(f"{path} was trained on other features: {raw['features']}")
@@ -99,7 +100,11 @@ class Embedder:
     @torch.inference_mode()
     def embed_many(self, batch: list[np.ndarray]) -> np.ndarray:
         """Embed several songs one by one (lengths differ) -> (n_songs, embedding_dim)."""
-        return np.stack([self.embed(f) for f in batch]) if batch else np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([self.embed(f) for f in batch])
+            if batch
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     @torch.inference_mode()
     def embed_segments(

@@ -6,7 +6,7 @@ so a checkpoint's config alone rebuilds its network.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -93,7 +93,9 @@ class CoverNet(nn.Module):
         self.config = config or PRESETS["default"]
         layers: list[nn.Module] = []
         c_in = 1
-        for i, (c_out, kernel) in enumerate(zip(self.config.channels, self.config.kernels, strict=True)):
+        for i, (c_out, kernel) in enumerate(
+            zip(self.config.channels, self.config.kernels, strict=True)
+        ):
             layers.append(ConvBlock(c_in, c_out, kernel, circular=self.config.circular_bins))
             if i in self.config.pool_after:
                 layers.append(nn.MaxPool2d((1, 2), ceil_mode=True))

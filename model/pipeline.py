@@ -29,7 +29,9 @@ class Analysis:
         return self.chroma.shape[1] / FRAMES_PER_SECOND
 
 
-def analyse_signal(y: np.ndarray, embedder: Embedder, *, progress: Progress | None = None) -> Analysis:
+def analyse_signal(
+    y: np.ndarray, embedder: Embedder, *, progress: Progress | None = None
+) -> Analysis:
     """HPCP and embedding of a decoded mono signal at the pipeline's sample rate."""
     if progress:
         progress("extracting", 0.0)

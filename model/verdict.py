@@ -34,7 +34,9 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Calibration:
-        return cls(**{k: float(v) for k, v in raw.items() if k in {"threshold", "slope", "midpoint"}})
+        return cls(
+            **{k: float(v) for k, v in raw.items() if k in {"threshold", "slope", "midpoint"}}
+        )
 
 
 def fit_calibration(distances: list[float], labels: list[int]) -> Calibration:

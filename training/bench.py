@@ -1,0 +1,81 @@
+"""``coverscope bench``: per-song compute time of the pipeline stages (medians).
+
+Synthesises a song of ``--seconds`` (a chord progression with a melody), writes it as MP3,
+then times decode, HPCP and embedding ``--repeats`` times each. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.audio import decode, encode
+from model.constants import SAMPLE_RATE
+from model.embed import Embedder
+from model.hpcp import cnn_features, hpcp
+
+
+def synthetic_song(seconds: float, *, sr: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:
+    """A I-V-vi-IV progression of 2-s chords with a random melody, float32 mono."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(2.0 * sr)) / sr
+    roots = [0, 7, 9, 5]
+    out = []
+    for k in range(int(np.ceil(seconds / 2.0))):
+        root = roots[k % 4]
+        notes = [root, root + 4 if root != 9 else root + 3, root + 7]
+        tone = sum(np.sin(2 * np.pi * 261.63 * 2 ** (n / 12) * t) for n in notes)
+        melody = 523.25 * 2 ** (rng.choice([0, 2, 4, 5, 7, 9]) / 12)
+        tone = tone + 0.7 * np.sin(2 * np.pi * melody * t)
+        out.append(tone * np.exp(-t))
+    y = np.concatenate(out)[: int(seconds * sr)]
+    return (0.2 * y / np.abs(y).max()).astype(np.float32)
+
+
+def _median_time(fn: Callable[[], Any], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(args: argparse.Namespace) -> int:
+    torch.set_num_threads(2)
+    embedder = Embedder.load(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = encode(synthetic_song(args.seconds), Path(tmp) / "song.mp3")
+        y = decode(path)
+        chroma = hpcp(y)
+        features = cnn_features(chroma)
+        figures = {
+            "decode_s": _median_time(lambda: decode(path), args.repeats),
+            "hpcp_s": _median_time(lambda: hpcp(y), args.repeats),
+            "embed_s": _median_time(lambda: embedder.embed(cnn_features(chroma)), args.repeats),
+            "segments_s": _median_time(lambda: embedder.embed_segments(features), args.repeats),
+        }
+    figures["total_s"] = figures["decode_s"] + figures["hpcp_s"] + figures["embed_s"]
+    print(
+        json.dumps(
+            {
+                "seconds_of_audio": args.seconds,
+                "repeats": args.repeats,
+                "model_version": embedder.version,
+                "threads": torch.get_num_threads(),
+                **{k: round(v, 4) for k, v in figures.items()},
+            },
+            indent=2,
+        )
+    )
+    return 0

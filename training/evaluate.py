@@ -1,0 +1,340 @@
+"""``coverscope evaluate covers80``: every track as a query against all others.
+
+Features are computed once per track (and per query transformation) into a cache; Qmax
+alignments are cached per pair set. Methods:
+
+- ``embedding``: Euclidean distance between whole-song embeddings.
+- ``qmax``: Serra'09 Qmax alignment distance of every pair, z-scored per query.
+- ``hybrid``: embedding top-K re-ranked by a fusion of both distances (see ``fuse``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from model.embed import Embedder
+from model.hpcp import cnn_features
+from training.metrics import (
+    at_threshold,
+    pair_labels,
+    retrieval_scores,
+    verification,
+    zscore_rows,
+)
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Track:
+    work_id: str
+    track_id: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How queries are transformed before analysis (references stay untouched)."""
+
+    pitch_shift: int = 0
+    time_stretch: float = 1.0
+
+    @property
+    def is_identity(self) -> bool:
+        return self.pitch_shift == 0 and self.time_stretch == 1.0
+
+    @property
+    def tag(self) -> str:
+        return "orig" if self.is_identity else f"p{self.pitch_shift:+d}_t{self.time_stretch:.2f}"
+
+
+def covers80_root(flag: Path | None) -> Path:
+    """The Covers80 folder: ``--data``, else ``$COVERS80_DIR``, else ``../shared/datasets/covers80``."""
+    if flag:
+        return flag
+    if os.environ.get("COVERS80_DIR"):
+        return Path(os.environ["COVERS80_DIR"])
+    return REPO.parent / "shared" / "datasets" / "covers80"
+
+
+def load_covers80(root: Path) -> list[Track]:
+    with (root / "covers80.csv").open(newline="") as f:
+        return [Track(r["work_id"], r["track_id"], root / r["file"]) for r in csv.DictReader(f)]
+
+
+def _analyse(job: tuple[str, str, int, float]) -> str:
+    """Worker: decode (and transform) one file, store its raw HPCP. Runs in a child process."""
+    from model.audio import decode
+    from model.hpcp import hpcp
+
+    src, dst, pitch, stretch = job
+    y = decode(src)
+    if pitch or stretch != 1.0:
+        from pedalboard import time_stretch
+
+        y = time_stretch(
+            y[None], 22050.0, stretch_factor=stretch, pitch_shift_in_semitones=float(pitch)
+        )[0]
+    np.save(dst, hpcp(y))
+    return dst
+
+
+def cached_chroma(
+    tracks: list[Track], cache: Path, variant: Variant, *, workers: int
+) -> list[np.ndarray]:
+    """Raw HPCP (12, n) of every track, computed once into ``cache/<variant>/``."""
+    folder = cache / variant.tag
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{t.track_id}.npy" for t in tracks]
+    todo = [
+        (str(t.path), str(p), variant.pitch_shift, variant.time_stretch)
+        for t, p in zip(tracks, paths, strict=True)
+        if not p.exists()
+    ]
+    if todo:
+        _parallel(_analyse, todo, workers=workers, desc=f"features {variant.tag}")
+    return [np.load(p, allow_pickle=False) for p in paths]
+
+
+def _parallel(fn: Callable[[Any], Any], jobs: list[Any], *, workers: int, desc: str) -> list[Any]:
+    if workers <= 1:
+        return [fn(j) for j in tqdm(jobs, desc=desc, unit="item")]
+    with get_context("fork").Pool(workers) as pool:
+        return list(tqdm(pool.imap(fn, jobs, chunksize=4), total=len(jobs), desc=desc, unit="item"))
+
+
+def embedding_distances(
+    embedder: Embedder, queries: list[np.ndarray], refs: list[np.ndarray]
+) -> np.ndarray:
+    """(n, n) Euclidean distances between query and reference whole-song embeddings."""
+    q = np.stack([embedder.embed(cnn_features(c)) for c in tqdm(queries, desc="embed queries")])
+    r = q if queries is refs else np.stack([embedder.embed(cnn_features(c)) for c in refs])
+    return np.linalg.norm(q[:, None, :] - r[None, :, :], axis=2)
+
+
+_PAIR_DATA: dict[str, list[np.ndarray]] = {}
+
+
+def _qmax(pair: tuple[int, int]) -> float:
+    from model.align import align
+
+    i, j = pair
+    return align(_PAIR_DATA["queries"][i], _PAIR_DATA["refs"][j], explain=False).distance
+
+
+def qmax_distances(
+    queries: list[np.ndarray],
+    refs: list[np.ndarray],
+    pairs: Iterable[tuple[int, int]],
+    *,
+    cache_file: Path,
+    workers: int,
+) -> dict[tuple[int, int], float]:
+    """Qmax distance of each (query, reference) pair, cached in ``cache_file`` (JSON)."""
+    done: dict[tuple[int, int], float] = {}
+    if cache_file.exists():
+        raw = json.loads(cache_file.read_text())
+        done = {(int(k.split(",")[0]), int(k.split(",")[1])): float(v) for k, v in raw.items()}
+    todo = sorted({p for p in pairs if p not in done})
+    if todo:
+        _PAIR_DATA["queries"], _PAIR_DATA["refs"] = queries, refs
+        for pair, dist in zip(
+            todo, _parallel(_qmax, todo, workers=workers, desc="qmax"), strict=True
+        ):
+            done[pair] = dist
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps({f"{i},{j}": d for (i, j), d in done.items()}))
+    return done
+
+
+def fuse(emb: np.ndarray, qmax: np.ndarray, fusion: dict[str, float] | None = None) -> np.ndarray:
+    """Fused score of K candidates (smaller = closer): a weighted sum of both distances,
+    each z-scored over the candidates. Weights come from the checkpoint's validation-fitted
+    ``extra["fusion"]`` (``w_embedding``, ``w_qmax``), else equal weights."""
+    w_emb = (fusion or {}).get("w_embedding", 1.0)
+    w_qmax = (fusion or {}).get("w_qmax", 1.0)
+    finite = np.isfinite(qmax)
+    fill = qmax[finite].max() + 1.0 if finite.any() else 1.0
+    q = np.where(finite, qmax, fill)
+
+    def z(x: np.ndarray) -> np.ndarray:
+        return (x - x.mean()) / (x.std() if x.std() > 1e-12 else 1.0)
+
+    return w_emb * z(emb) + w_qmax * z(q)
+
+
+def hybrid_distances(
+    emb: np.ndarray, qmax: dict[tuple[int, int], float], k: int, fusion: dict[str, float] | None
+) -> np.ndarray:
+    """Re-rank each query's embedding top-K by ``fuse``; the rest keep embedding order behind."""
+    n = emb.shape[0]
+    out = np.empty_like(emb)
+    for q in range(n):
+        order = [r for r in np.argsort(emb[q], kind="stable") if r != q]
+        top = order[:k]
+        fused = fuse(emb[q, top], np.array([qmax[(q, r)] for r in top]), fusion)
+        # Top-K get ranks 0..K-1 by fused score, the rest follow in embedding order.
+        out[q, q] = -1.0
+        for rank, r in enumerate(np.asarray(top)[np.argsort(fused, kind="stable")]):
+            out[q, r] = rank
+        for rank, r in enumerate(order[k:], start=k):
+            out[q, r] = rank
+    return out
+
+
+def main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    tracks = load_covers80(covers80_root(args.data))
+    labels = np.array([t.work_id for t in tracks])
+    variant = Variant(args.pitch_shift, args.time_stretch)
+    cache = Path(args.cache) / "covers80"
+
+    t0 = time.perf_counter()
+    refs = cached_chroma(tracks, cache, Variant(), workers=args.workers)
+    queries = (
+        refs if variant.is_identity else cached_chroma(tracks, cache, variant, workers=args.workers)
+    )
+    timings["features_s"] = time.perf_counter() - t0
+
+    embedder = Embedder.load(args.model)
+    method = args.method
+    result: dict[str, Any] = {
+        "dataset": "covers80",
+        "tracks": len(tracks),
+        "method": method,
+        "model_version": embedder.version,
+        "query_variant": {"pitch_shift": variant.pitch_shift, "time_stretch": variant.time_stretch},
+    }
+    n = len(tracks)
+    threshold: float | None = None
+    emb = None
+    if method in {"embedding", "hybrid"}:
+        t0 = time.perf_counter()
+        emb = embedding_distances(embedder, queries, refs)
+        timings["embed_s"] = time.perf_counter() - t0
+    if method == "embedding":
+        assert emb is not None
+        distances = emb
+        threshold = embedder.calibration.threshold
+    elif method == "qmax":
+        t0 = time.perf_counter()
+        pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+        if variant.is_identity:
+            pairs = [(i, j) for i, j in pairs if i < j]
+        got = qmax_distances(
+            queries,
+            refs,
+            pairs,
+            cache_file=cache / f"qmax-{variant.tag}.json",
+            workers=args.workers,
+        )
+        raw = np.full((n, n), np.inf)
+        for (i, j), d in got.items():
+            raw[i, j] = d
+            if variant.is_identity:
+                raw[j, i] = d
+        timings["align_s"] = time.perf_counter() - t0
+        distances = zscore_rows(raw)
+        result["non_finite_pairs"] = int(np.sum(~np.isfinite(raw)) - n)
+    else:
+        assert emb is not None
+        result["top_k"] = args.top_k
+        t0 = time.perf_counter()
+        wanted = [
+            (q, int(r))
+            for q in range(n)
+            for r in [r for r in np.argsort(emb[q], kind="stable") if r != q][: args.top_k]
+        ]
+        got = qmax_distances(
+            queries,
+            refs,
+            wanted,
+            cache_file=cache / f"qmax-{variant.tag}.json",
+            workers=args.workers,
+        )
+        timings["align_s"] = time.perf_counter() - t0
+        timings["align_per_query_s"] = timings["align_s"] / n
+        fusion = embedder.extra.get("fusion")
+        result["fusion"] = fusion or "equal weights (no fusion in checkpoint)"
+        distances = hybrid_distances(emb, got, args.top_k, fusion)
+
+    t0 = time.perf_counter()
+    result.update(retrieval_scores(distances, labels).to_dict())
+    pair_d, pair_y = pair_labels(distances, labels)
+    ver = verification(pair_d, pair_y)
+    result["ROC-AUC"], result["PR-AP"] = ver.roc_auc, ver.pr_ap
+    if threshold is not None:
+        result["at_threshold"] = at_threshold(pair_d, pair_y, threshold)
+    timings["metrics_s"] = time.perf_counter() - t0
+    timings["wall_s"] = time.perf_counter() - started
+    result["timings"] = {k: round(v, 2) for k, v in timings.items()}
+    result["curves"] = {"roc": ver.roc, "pr": ver.pr}
+
+    name = f"covers80-{method}" + ("" if variant.is_identity else f"-{variant.tag}")
+    if variant.is_identity and args.plots:
+        result["plots"] = plot_curves(ver.roc, ver.pr, Path(args.plots), name, result)
+    summary = {k: result[k] for k in ("MAP", "MRR", "MR1", "P@10", "ROC-AUC", "PR-AP")}
+    print(json.dumps({"method": method, **{k: round(v, 4) for k, v in summary.items()}}))
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(text)
+    if variant.is_identity and args.plots:
+        out = Path(args.plots) / "evaluation"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}.json").write_text(text)
+    return 0
+
+
+def plot_curves(
+    roc: list[tuple[float, float]],
+    pr: list[tuple[float, float]],
+    folder: Path,
+    name: str,
+    result: dict[str, Any],
+) -> list[str]:
+    """Write ROC and PR curves as PNG files into ``folder``; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, curve, (xl, yl) in (
+        ("roc", roc, ("false positive rate", "true positive rate")),
+        ("pr", pr, ("recall", "precision")),
+    ):
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        xs, ys = zip(*curve, strict=True)
+        ax.plot(xs, ys, lw=2)
+        if kind == "roc":
+            ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=1)
+        ax.set(xlabel=xl, ylabel=yl, xlim=(0, 1), ylim=(0, 1.02))
+        figure = result["ROC-AUC"] if kind == "roc" else result["PR-AP"]
+        label = "AUC" if kind == "roc" else "AP"
+        ax.set_title(
+            f"Covers80 {result['method']} ({result['model_version']}): {label} {figure:.3f}"
+        )
+        ax.title.set_fontsize(9)
+        fig.tight_layout()
+        path = folder / f"{name}-{kind}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(str(path))
+    return written
