@@ -143,12 +143,20 @@ def qmax_distances(
     *,
     cache_file: Path,
     workers: int,
+    symmetric: bool,
 ) -> dict[tuple[int, int], float]:
-    """Qmax distance of each (query, reference) pair, cached in ``cache_file`` (JSON)."""
+    """Qmax distance of each (query, reference) pair, cached in ``cache_file`` (JSON).
+
+    ``symmetric``: queries and references are the same songs, so (i, j) and (j, i) share
+    one alignment, computed as (min, max).
+    """
     done: dict[tuple[int, int], float] = {}
     if cache_file.exists():
         raw = json.loads(cache_file.read_text())
         done = {(int(k.split(",")[0]), int(k.split(",")[1])): float(v) for k, v in raw.items()}
+    pairs = list(pairs)
+    if symmetric:
+        pairs = [(min(p), max(p)) for p in pairs]
     todo = sorted({p for p in pairs if p not in done})
     if todo:
         _PAIR_DATA["queries"], _PAIR_DATA["refs"] = queries, refs
@@ -158,6 +166,8 @@ def qmax_distances(
             done[pair] = dist
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps({f"{i},{j}": d for (i, j), d in done.items()}))
+    if symmetric:
+        done.update({(j, i): d for (i, j), d in list(done.items())})
     return done
 
 
