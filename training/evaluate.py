@@ -127,6 +127,7 @@ def embedding_distances(
 
 
 _PAIR_DATA: dict[str, list[np.ndarray]] = {}
+QMAX_CHUNK = 1000
 
 
 def _qmax(pair: tuple[int, int]) -> float:
@@ -158,13 +159,16 @@ def qmax_distances(
     if symmetric:
         pairs = [(min(p), max(p)) for p in pairs]
     todo = sorted({p for p in pairs if p not in done})
-    if todo:
-        _PAIR_DATA["queries"], _PAIR_DATA["refs"] = queries, refs
+    _PAIR_DATA["queries"], _PAIR_DATA["refs"] = queries, refs
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(todo), QMAX_CHUNK):
+        chunk = todo[start : start + QMAX_CHUNK]
+        desc = f"qmax {start + len(chunk)}/{len(todo)}"
         for pair, dist in zip(
-            todo, _parallel(_qmax, todo, workers=workers, desc="qmax"), strict=True
+            chunk, _parallel(_qmax, chunk, workers=workers, desc=desc), strict=True
         ):
             done[pair] = dist
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        # Saved after every chunk: an interrupted run resumes where it stopped.
         cache_file.write_text(json.dumps({f"{i},{j}": d for (i, j), d in done.items()}))
     if symmetric:
         done.update({(j, i): d for (i, j), d in list(done.items())})
@@ -252,12 +256,11 @@ def main(args: argparse.Namespace) -> int:
             pairs,
             cache_file=cache / f"qmax-{variant.tag}.json",
             workers=args.workers,
+            symmetric=variant.is_identity,
         )
         raw = np.full((n, n), np.inf)
         for (i, j), d in got.items():
             raw[i, j] = d
-            if variant.is_identity:
-                raw[j, i] = d
         timings["align_s"] = time.perf_counter() - t0
         distances = zscore_rows(raw)
         result["non_finite_pairs"] = int(np.sum(~np.isfinite(raw)) - n)
@@ -276,6 +279,7 @@ def main(args: argparse.Namespace) -> int:
             wanted,
             cache_file=cache / f"qmax-{variant.tag}.json",
             workers=args.workers,
+            symmetric=variant.is_identity,
         )
         timings["align_s"] = time.perf_counter() - t0
         timings["align_per_query_s"] = timings["align_s"] / n
