@@ -1,0 +1,80 @@
+"""The model: version, threshold, evaluation figures; set the threshold; re-embed the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from backend import schemas
+from backend.api import services
+from backend.library import Added, schedule_reembed
+from backend.serialize import job_out
+
+log = logging.getLogger(__name__)
+
+bp = APIBlueprint("model", __name__, url_prefix="/api/model", tag="Model")
+
+
+def evaluation_figures(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Benchmarks and curves from whatever ``*.json`` the evaluation left (none is fine)."""
+    benchmarks: dict[str, Any] = {}
+    curves: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            log.warning("skipping %s: %s", path, exc)
+            continue
+        if not isinstance(data, dict):
+            continue
+        found = data.pop("curves", None)
+        if isinstance(found, dict) and not curves:
+            curves = found
+        benchmarks[path.stem] = data
+    return benchmarks, curves
+
+
+def model_info() -> dict[str, Any]:
+    s = services()
+    embedder = s.embedder
+    calibration = s.calibration()
+    benchmarks, curves = evaluation_figures(s.settings.evaluation_dir)
+    return {
+        "version": embedder.version,
+        "threshold": calibration.threshold,
+        "calibration": calibration.to_dict(),
+        "config": embedder.network.config.to_dict(),
+        "training": dict(embedder.extra.get("training", {}))
+        if isinstance(embedder.extra.get("training"), dict)
+        else {},
+        "benchmarks": benchmarks,
+        "curves": curves,
+        "stale_songs": s.songs.count_stale(embedder.version),
+    }
+
+
+@bp.get("")
+@bp.output(schemas.Model)
+def get_model() -> dict[str, Any]:
+    return model_info()
+
+
+@bp.put("/threshold")
+@bp.input(schemas.Threshold, arg_name="body")
+@bp.output(schemas.Model)
+def set_threshold(body: dict[str, Any]) -> dict[str, Any]:
+    s = services()
+    s.songs.set_threshold(s.embedder.version, float(body["threshold"]))
+    return model_info()
+
+
+@bp.post("/reembed")
+@bp.output(schemas.JobOut, status_code=202)
+def reembed() -> dict[str, Any]:
+    added: Added = schedule_reembed(services(), force=True)
+    assert added.job is not None
+    return {"job": job_out(added.job)}

@@ -1,0 +1,141 @@
+"""The library: add (URL, upload, bulk), list and search, edit, delete, stream audio."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response, request, send_file
+
+from backend import library, schemas
+from backend.api import services
+from backend.serialize import job_out, song_out
+from model.errors import InvalidInput
+
+bp = APIBlueprint("songs", __name__, url_prefix="/api/songs", tag="Songs")
+
+
+def _added(added: library.Added) -> tuple[dict[str, Any], int]:
+    if added.song is not None:
+        return {"song": song_out(added.song), "existing": True}, 200
+    assert added.job is not None
+    return {"job": job_out(added.job)}, 202
+
+
+@bp.post("")
+@bp.input(schemas.AddSong, arg_name="body")
+@bp.output(schemas.AddSongOut, status_code=202)
+@bp.doc(responses={200: "The video is already in the library", 400: "Bad or refused URL"})
+def add_song(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    added = library.add_url(
+        services(), body["url"], title=body.get("title", ""), artist=body.get("artist", "")
+    )
+    return _added(added)
+
+
+def _file() -> tuple[bytes, str]:
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("Send the audio as a multipart form field named 'file'.")
+    limit = services().settings.max_upload_bytes
+    data = upload.stream.read(limit + 1)
+    return data, upload.filename or "upload"
+
+
+@bp.post("/upload")
+@bp.output(schemas.AddSongOut, status_code=202)
+@bp.doc(
+    summary="Upload an audio file (multipart field 'file', optional 'title', 'artist')",
+    responses={413: "File over the size cap", 422: "Not decodable audio"},
+)
+def upload_song() -> tuple[dict[str, Any], int]:
+    data, name = _file()
+    added = library.add_upload(
+        services(),
+        data,
+        name,
+        title=request.form.get("title", ""),
+        artist=request.form.get("artist", ""),
+    )
+    return _added(added)
+
+
+@bp.post("/bulk")
+@bp.output(schemas.BulkOut, status_code=202)
+@bp.doc(summary="Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')")
+def bulk_add() -> tuple[dict[str, Any], int]:
+    if "file" in request.files:
+        urls, playlist = library.urls_from_csv(request.files["file"].read()), None
+    else:
+        body = schemas.BulkIn().load(request.get_json(silent=True) or {})
+        urls, playlist = list(body.get("urls") or []), body.get("playlist")
+    result = library.add_many(services(), urls, playlist=playlist)
+    return {
+        "jobs": [job_out(j) for j in result.jobs],
+        "existing": [song_out(s) for s in result.existing],
+        "errors": result.errors,
+    }, 202
+
+
+@bp.get("")
+@bp.input(schemas.ListQuery, location="query", arg_name="query")
+@bp.output(schemas.SongPage)
+def list_songs(query: dict[str, Any]) -> dict[str, Any]:
+    items, total = services().songs.search(
+        query["q"],
+        page=query["page"],
+        per_page=query["per_page"],
+        sort=query["sort"],
+        order=query["order"],
+    )
+    return {
+        "items": [song_out(s) for s in items],
+        "total": total,
+        "page": query["page"],
+        "per_page": query["per_page"],
+    }
+
+
+@bp.get("/<song_id>")
+@bp.output(schemas.Song)
+@bp.doc(responses={404: "Unknown song id"})
+def get_song(song_id: str) -> dict[str, Any]:
+    return song_out(services().songs.get(song_id))
+
+
+@bp.patch("/<song_id>")
+@bp.input(schemas.SongPatch, arg_name="body")
+@bp.output(schemas.Song)
+def update_song(song_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return song_out(services().songs.update(song_id, body))
+
+
+@bp.delete("/<song_id>")
+@bp.output({}, status_code=204)
+def delete_song(song_id: str) -> tuple[str, int]:
+    services().songs.get(song_id)  # 404 for an unknown id
+    library.delete_songs(services(), [song_id])
+    return "", 204
+
+
+@bp.post("/delete")
+@bp.input(schemas.DeleteMany, arg_name="body")
+@bp.output(schemas.Deleted)
+def delete_many(body: dict[str, Any]) -> dict[str, Any]:
+    return {"deleted": library.delete_songs(services(), body["ids"])}
+
+
+@bp.get("/<song_id>/audio")
+@bp.doc(summary="The stored audio; HTTP Range requests are supported")
+def song_audio(song_id: str) -> Response:
+    s = services()
+    song = s.songs.get(song_id)
+    data = s.store.get(song["audio_key"])
+    return send_file(
+        io.BytesIO(data),
+        mimetype=song.get("audio_mime") or "application/octet-stream",
+        conditional=True,
+        etag=song["audio_key"].split("/")[-1],
+        max_age=3600,
+    )

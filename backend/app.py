@@ -1,0 +1,73 @@
+"""The app factory: ``create_app(settings)`` wires storage, model, queue and blueprints."""
+
+from __future__ import annotations
+
+import atexit
+import hmac
+import logging
+
+from apiflask import APIFlask
+from flask import request
+
+from backend import errors
+from backend.api import EXTENSION, blueprints
+from backend.compare import ChromaCache
+from backend.embedded import EmbeddedMongo
+from backend.jobs import Queue
+from backend.search import SearchIndex
+from backend.services import Services, build_services
+from backend.settings import Settings
+from model.errors import Unauthorized
+
+log = logging.getLogger(__name__)
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> APIFlask:
+    """Build the API. Without ``MONGODB_URI`` it starts the embedded database itself."""
+    settings = settings or Settings.from_env()
+    if services is None:
+        if not settings.mongodb_uri:
+            embedded = EmbeddedMongo(settings.db_dir).start()
+            atexit.register(embedded.stop)
+            settings = settings.with_(mongodb_uri=embedded.uri)
+        services = build_services(settings)
+    if services.queue is None:
+        services.queue = Queue(settings, lambda: services)
+    if services.index is None:
+        services.index = SearchIndex(services.songs, services.embedder.version)
+
+    app = APIFlask(
+        __name__,
+        title="Coverscope API",
+        version="1.0",
+        spec_path="/api/openapi.json",
+        docs_path="/api/docs",
+        json_errors=True,
+    )
+    app.config.update(
+        VALIDATION_ERROR_STATUS_CODE=400,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        SPEC_FORMAT="json",
+        INFO={"description": "Is this the same song? Ranks a music library by similarity."},
+    )
+    app.extensions[EXTENSION] = {"services": services, "chroma": ChromaCache()}
+    errors.register(app)
+
+    @app.before_request
+    def require_key() -> None:
+        key = settings.api_key
+        if not key or request.method not in WRITE_METHODS or not request.path.startswith("/api"):
+            return
+        given = request.headers.get("X-API-Key", "")
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            raise Unauthorized("This operation needs a valid X-API-Key header.")
+
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    if settings.frontend_dir and (settings.frontend_dir / "index.html").is_file():
+        from backend.web import frontend_blueprint
+
+        app.register_blueprint(frontend_blueprint(settings.frontend_dir))
+    return app

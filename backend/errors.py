@@ -1,0 +1,86 @@
+"""Every error leaves the API as ``{"error": {"code", "message"}}`` with its HTTP status.
+
+``model.errors`` defines the classes and their statuses; this is the one place they meet HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from model.errors import CoverscopeError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "invalid_input",
+    422: "invalid_input",
+    503: "storage_unavailable",
+}
+
+
+def body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+LOCATIONS = {"json", "query", "form", "files", "form_and_files", "headers"}
+
+
+def _validation_message(detail: Any) -> str:
+    """Flatten marshmallow's nested error dict into one readable sentence."""
+    parts: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                name = "" if key in LOCATIONS else str(key)
+                walk(sub, f"{path}.{name}" if path and name else path or name)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            parts.append(f"{path}: {' '.join(value)}" if path else " ".join(value))
+        else:
+            parts.append(f"{path}: {value}" if path else str(value))
+
+    walk(detail, "")
+    return "; ".join(parts) or "Invalid input."
+
+
+def register(app: APIFlask) -> None:
+    @app.errorhandler(CoverscopeError)
+    def coverscope_error(exc: CoverscopeError) -> tuple[dict[str, Any], int]:
+        if exc.http_status >= 500:
+            log.warning("%s: %s", exc.code, exc.message)
+        return body(exc.code, exc.message), exc.http_status
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError) -> tuple[dict[str, Any], int]:
+        return body("invalid_input", _validation_message(exc.messages)), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> tuple[dict[str, Any], int]:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return body("too_large", f"The request is larger than the {limit}-byte limit."), 413
+
+    @app.error_processor
+    def http_error(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
+        code = HTTP_CODES.get(error.status_code, "error")
+        message = error.message or "Error"
+        if error.detail:
+            message = _validation_message(error.detail)
+        return body(code, message), error.status_code, error.headers
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return exc
+        log.exception("unhandled error")
+        return body("internal_error", "Something went wrong on our side."), 500

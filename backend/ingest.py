@@ -1,0 +1,162 @@
+"""Ingestion: a job record -> downloaded or uploaded audio -> HPCP + embedding -> a stored song.
+
+Features and audio go to the feature store first (content-addressed, so a re-run rewrites the
+same objects); the song document is inserted last, in one write. A worker killed at any point
+therefore leaves no half-written song.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend.sources import Source, download, validate_url
+from backend.store import array_bytes, content_key
+from model.audio import decode, duration
+from model.errors import Conflict, TooLarge
+from model.pipeline import analyse_signal
+
+if TYPE_CHECKING:
+    from backend.services import Services
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[str, float], None]
+"""Called with (stage, percent of the whole job)."""
+
+MIME = {
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+    ".webm": "audio/webm",
+    ".opus": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".aac": "audio/aac",
+}
+STAGE_SPAN = {
+    "downloading": (0, 40),
+    "decoding": (40, 45),
+    "extracting": (45, 80),
+    "embedding": (80, 95),
+}
+
+
+def mime_for(suffix: str) -> str:
+    return MIME.get(suffix.lower(), "application/octet-stream")
+
+
+def analyse_and_store(
+    services: Services,
+    path: Path,
+    meta: dict[str, Any],
+    report: Report,
+) -> dict[str, Any]:
+    """Decode, analyse, store features and audio, insert the song; returns the song document."""
+    settings = services.settings
+    report("extracting", STAGE_SPAN["decoding"][0])
+    y = decode(path, max_seconds=settings.max_duration_s + 1.0)
+    seconds = duration(y)
+    if seconds > settings.max_duration_s:
+        raise TooLarge(f"The audio is longer than the {settings.max_duration_s:.0f} s limit.")
+
+    def stage(name: str, fraction: float) -> None:
+        lo, hi = STAGE_SPAN.get(name, (45, 95))
+        report(name if name != "decoding" else "extracting", lo + (hi - lo) * fraction)
+
+    embedder = services.embedder
+    analysis = analyse_signal(y, embedder, progress=stage)
+    audio = path.read_bytes()
+    hpcp_bytes = array_bytes(analysis.chroma)
+    hpcp_key = content_key("hpcp", hpcp_bytes, ".npy")
+    audio_key = content_key("audio", audio, path.suffix.lower())
+    services.store.put(hpcp_key, hpcp_bytes)
+    services.store.put(audio_key, audio)
+    report("embedding", 97)
+    song = {
+        **meta,
+        "duration": round(seconds, 2),
+        "model_version": embedder.version,
+        "hpcp_key": hpcp_key,
+        "audio_key": audio_key,
+        "audio_mime": mime_for(path.suffix),
+    }
+    return services.songs.insert(song, analysis.embedding)
+
+
+def ingest_url(services: Services, job: dict[str, Any], report: Report) -> str:
+    """Download ``job['payload']['url']`` and add it; returns the song id (existing if raced)."""
+    payload = job["payload"]
+    source: Source = validate_url(payload["url"], services.settings)
+    existing = services.songs.by_video_id(source.video_id)
+    if existing:
+        return str(existing["_id"])
+    report("downloading", 0)
+    with tempfile.TemporaryDirectory(prefix="coverscope-dl-") as tmp:
+        got = download(
+            source,
+            services.settings,
+            Path(tmp),
+            progress=lambda f: report("downloading", STAGE_SPAN["downloading"][1] * f),
+        )
+        meta = {
+            "title": payload.get("title") or got.title or source.url,
+            "artist": payload.get("artist") or got.artist or "",
+            "source": source.kind,
+            "url": source.url,
+            "video_id": source.video_id,
+        }
+        try:
+            song = analyse_and_store(services, got.path, meta, report)
+        except Conflict:
+            # Another worker finished the same video first: both jobs end on that song.
+            winner = services.songs.by_video_id(source.video_id)
+            if winner is None:
+                raise
+            return str(winner["_id"])
+    return str(song["_id"])
+
+
+def ingest_upload(services: Services, job: dict[str, Any], report: Report) -> str:
+    """Analyse an uploaded file (parked in the feature store by the API) and add it."""
+    payload = job["payload"]
+    report("downloading", 0)
+    data = services.store.get(payload["upload_key"])
+    suffix = Path(payload.get("filename") or "upload").suffix.lower()[:8] or ".bin"
+    with tempfile.TemporaryDirectory(prefix="coverscope-up-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        report("downloading", STAGE_SPAN["downloading"][1])
+        meta = {
+            "title": payload.get("title") or Path(payload.get("filename") or "upload").stem,
+            "artist": payload.get("artist") or "",
+            "source": "upload",
+            "url": None,
+            "filename": payload.get("filename"),
+        }
+        song = analyse_and_store(services, path, meta, report)
+    services.store.delete(payload["upload_key"])
+    return str(song["_id"])
+
+
+def reembed_all(services: Services, job: dict[str, Any], report: Report) -> None:
+    """Recompute every stale embedding from stored HPCP with the current model (no download)."""
+    from backend.store import bytes_array
+    from model.pipeline import reembed
+
+    embedder = services.embedder
+    ids = services.songs.ids()
+    report("embedding", 0)
+    for i, song_id in enumerate(ids):
+        doc = services.songs.feature_ref(song_id)
+        if doc is None or doc.get("model_version") == embedder.version:
+            continue
+        chroma = bytes_array(services.store.get(doc["hpcp_key"]))
+        services.songs.set_embedding(song_id, reembed(chroma, embedder), embedder.version)
+        if i % 10 == 0:
+            report("embedding", 100.0 * (i + 1) / max(1, len(ids)))
+    services.songs.bump()

@@ -1,0 +1,186 @@
+"""JobRepository: background job records (status, stage, progress, heartbeat) in MongoDB.
+
+The queue (Huey) only carries a job id; the record here is what users see and what lets a
+restarted worker find jobs whose worker died (stale heartbeat) and run them again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pymongo import DESCENDING, ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from backend.db import guarded, now
+from model.errors import NotFound
+
+STAGES = ("queued", "downloading", "extracting", "embedding", "done", "failed")
+ACTIVE = ("queued", "running")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class JobRepository:
+    def __init__(self, db: Database[Any]) -> None:
+        self.jobs = db["jobs"]
+        self.claims = db["claims"]
+
+    @guarded
+    def ensure_indexes(self) -> None:
+        self.jobs.create_index([("created_at", DESCENDING)])
+        self.jobs.create_index([("status", 1), ("heartbeat_at", 1)])
+
+    @guarded
+    def create(
+        self, kind: str, source: str, payload: dict[str, Any], *, job_id: str | None = None
+    ) -> dict[str, Any]:
+        stamp = now()
+        doc = {
+            "_id": job_id or new_id(),
+            "kind": kind,
+            "status": "queued",
+            "stage": "queued",
+            "progress": 0,
+            "song_id": None,
+            "error": None,
+            "source": source,
+            "payload": payload,
+            "attempts": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "heartbeat_at": stamp,
+        }
+        self.jobs.insert_one(doc)
+        return doc
+
+    @guarded
+    def claim(self, key: str, job_id: str) -> str | None:
+        """Reserve ``key`` (a video id) for ``job_id``; returns the holder if already taken."""
+        try:
+            self.claims.insert_one({"_id": key, "job_id": job_id, "created_at": now()})
+            return None
+        except DuplicateKeyError:
+            doc = self.claims.find_one({"_id": key})
+            return str(doc["job_id"]) if doc else None
+
+    @guarded
+    def release(self, key: str) -> None:
+        self.claims.delete_one({"_id": key})
+
+    @guarded
+    def get(self, job_id: str) -> dict[str, Any]:
+        doc = self.jobs.find_one({"_id": job_id})
+        if doc is None:
+            raise NotFound(f"No job with id {job_id!r}.")
+        return doc
+
+    @guarded
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.jobs.find().sort("created_at", DESCENDING).limit(limit))
+
+    @guarded
+    def counts(self) -> dict[str, int]:
+        return {
+            s: self.jobs.count_documents({"status": s})
+            for s in ("queued", "running", "done", "failed")
+        }
+
+    @guarded
+    def active(self, kind: str) -> dict[str, Any] | None:
+        return self.jobs.find_one({"kind": kind, "status": {"$in": list(ACTIVE)}})
+
+    @guarded
+    def start(self, job_id: str) -> dict[str, Any] | None:
+        """Mark a queued job running; ``None`` when it is already finished (nothing to do)."""
+        stamp = now()
+        return self.jobs.find_one_and_update(
+            {"_id": job_id, "status": {"$in": list(ACTIVE)}},
+            {
+                "$set": {"status": "running", "updated_at": stamp, "heartbeat_at": stamp},
+                "$inc": {"attempts": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    @guarded
+    def progress(self, job_id: str, stage: str, percent: float) -> None:
+        stamp = now()
+        self.jobs.update_one(
+            {"_id": job_id, "status": "running"},
+            {
+                "$set": {
+                    "stage": stage,
+                    "progress": int(max(0, min(100, percent))),
+                    "updated_at": stamp,
+                    "heartbeat_at": stamp,
+                }
+            },
+        )
+
+    @guarded
+    def heartbeat(self, job_id: str) -> None:
+        self.jobs.update_one(
+            {"_id": job_id, "status": "running"}, {"$set": {"heartbeat_at": now()}}
+        )
+
+    @guarded
+    def requeue(self, job_id: str, reason: str) -> None:
+        self.jobs.update_one(
+            {"_id": job_id},
+            {
+                "$set": {
+                    "status": "queued",
+                    "stage": "queued",
+                    "progress": 0,
+                    "note": reason,
+                    "updated_at": now(),
+                }
+            },
+        )
+
+    @guarded
+    def finish(self, job_id: str, song_id: str | None) -> None:
+        self.jobs.update_one(
+            {"_id": job_id},
+            {
+                "$set": {
+                    "status": "done",
+                    "stage": "done",
+                    "progress": 100,
+                    "song_id": song_id,
+                    "error": None,
+                    "updated_at": now(),
+                }
+            },
+        )
+
+    @guarded
+    def fail(self, job_id: str, reason: str) -> None:
+        self.jobs.update_one(
+            {"_id": job_id},
+            {"$set": {"status": "failed", "stage": "failed", "error": reason, "updated_at": now()}},
+        )
+
+    @guarded
+    def take_orphan(self, stale_after: float) -> dict[str, Any] | None:
+        """Atomically take one running job whose heartbeat stopped (its worker died)."""
+        cutoff = now() - timedelta(seconds=stale_after)
+        return self.jobs.find_one_and_update(
+            {"status": "running", "heartbeat_at": {"$lt": cutoff}},
+            {
+                "$set": {
+                    "status": "queued",
+                    "stage": "queued",
+                    "progress": 0,
+                    "updated_at": now(),
+                    "heartbeat_at": now(),
+                    "note": "its worker stopped; re-run",
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )

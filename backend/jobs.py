@@ -1,0 +1,139 @@
+"""Background jobs on Huey: SQLite on one machine, Redis when workers are spread out.
+
+The queue message is only a job id; the job record (``JobRepository``) carries status, stage,
+progress and the reason of a failure. A worker heartbeats the record while it runs, so a
+worker that dies mid-job leaves a stale heartbeat that any worker later re-runs (or fails once
+it has used its attempts).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from backend import ingest
+from backend.services import Services
+from backend.settings import Settings
+from model.errors import CoverscopeError, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+RUNNERS: dict[str, Callable[[Services, dict[str, Any], ingest.Report], str | None]] = {
+    "ingest_url": ingest.ingest_url,
+    "ingest_upload": ingest.ingest_upload,
+    "reembed": ingest.reembed_all,
+}
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.redis_url:
+        return RedisHuey(settings.queue_name, url=settings.redis_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(settings.queue_name, filename=str(settings.queue_path))
+
+
+@contextmanager
+def heartbeat(services: Services, job_id: str) -> Iterator[None]:
+    """Touch the job record every ``heartbeat_s`` while the body runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(services.settings.heartbeat_s):
+            try:
+                services.jobs.heartbeat(job_id)
+            except StorageUnavailable:
+                log.warning("heartbeat for job %s missed: database unreachable", job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+
+
+class Queue:
+    """The Huey instance and its tasks, bound to the services of this process."""
+
+    def __init__(self, settings: Settings, services: Callable[[], Services]) -> None:
+        self.settings = settings
+        self.huey = make_huey(settings)
+        self._services = services
+        retries = settings.job_retries
+        delay = int(max(0, settings.job_retry_delay_s))
+
+        @self.huey.task(retries=retries, retry_delay=delay, context=True, name="run_job")
+        def run_job(job_id: str, task: Any = None) -> None:
+            self.run(job_id, retries_left=task.retries if task is not None else 0)
+
+        @self.huey.periodic_task(crontab(minute="*"), name="reap_orphans")
+        def reap_orphans() -> None:
+            self.reap()
+
+        self._run_job = run_job
+
+    def services(self) -> Services:
+        return self._services()
+
+    def enqueue(self, job_id: str) -> None:
+        self._run_job(job_id)
+
+    def run(self, job_id: str, *, retries_left: int = 0) -> None:
+        """Execute one job record; raise (so Huey retries) only on transient storage faults."""
+        services = self._services()
+        job = services.jobs.start(job_id)
+        if job is None:
+            log.info("job %s is no longer active; skipping", job_id)
+            return
+
+        def report(stage: str, percent: float) -> None:
+            services.jobs.progress(job_id, stage, percent)
+
+        claim = job["payload"].get("claim")
+        try:
+            with heartbeat(services, job_id):
+                song_id = RUNNERS[job["kind"]](services, job, report)
+        except StorageUnavailable as exc:
+            if retries_left > 0:
+                log.warning("job %s: %s; retrying (%d left)", job_id, exc.message, retries_left)
+                services.jobs.requeue(job_id, exc.message)
+                raise
+            self._fail(services, job_id, f"{exc.message} (gave up after retries)", claim)
+        except CoverscopeError as exc:
+            self._fail(services, job_id, exc.message, claim)
+        except Exception as exc:
+            log.exception("job %s crashed", job_id)
+            self._fail(services, job_id, f"Internal error: {type(exc).__name__}", claim)
+        else:
+            services.jobs.finish(job_id, song_id)
+            log.info("job %s done (song %s)", job_id, song_id)
+
+    def _fail(self, services: Services, job_id: str, reason: str, claim: str | None) -> None:
+        log.warning("job %s failed: %s", job_id, reason)
+        services.jobs.fail(job_id, reason)
+        if claim:
+            services.jobs.release(claim)
+
+    def reap(self) -> int:
+        """Re-run (or fail) jobs whose worker died; returns how many were found."""
+        services = self._services()
+        found = 0
+        while (job := services.jobs.take_orphan(self.settings.job_stale_s)) is not None:
+            found += 1
+            if job["attempts"] > self.settings.job_retries:
+                self._fail(
+                    services,
+                    job["_id"],
+                    "The worker running this job stopped repeatedly; giving up.",
+                    job["payload"].get("claim"),
+                )
+            else:
+                log.warning("job %s lost its worker; queueing it again", job["_id"])
+                self.enqueue(job["_id"])
+        return found

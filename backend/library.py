@@ -1,0 +1,181 @@
+"""Adding and removing songs: the request side of ingestion (validate, dedupe, queue a job).
+
+A video id (or an upload's content hash) is claimed by exactly one job, so two requests racing
+for the same video end on the same job and the same song.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.job_repository import new_id
+from backend.services import Services
+from backend.sources import playlist_urls, validate_url
+from model.audio import decode
+from model.errors import CoverscopeError, InvalidInput, NotFound, TooLarge
+
+log = logging.getLogger(__name__)
+
+PROBE_SECONDS = 5.0
+MAX_BULK = 500
+
+
+@dataclass
+class Added:
+    """Either a queued (or already running) job, or the song that already exists."""
+
+    job: dict[str, Any] | None = None
+    song: dict[str, Any] | None = None
+
+
+def _queue(services: Services, kind: str, source: str, payload: dict[str, Any]) -> Added:
+    """Create and enqueue a job unless ``payload['claim']`` is held by another live job."""
+    key = payload["claim"]
+    for _ in range(3):
+        job_id = new_id()
+        holder = services.jobs.claim(key, job_id)
+        if holder is None:
+            job = services.jobs.create(kind, source, payload, job_id=job_id)
+            if services.queue is None:
+                raise CoverscopeError("no job queue is configured")
+            services.queue.enqueue(job_id)
+            return Added(job=job)
+        try:
+            held = services.jobs.get(holder)
+        except NotFound:
+            held = None
+        if held and held["status"] in ("queued", "running"):
+            return Added(job=held)
+        if held and held["status"] == "done" and held.get("song_id"):
+            try:
+                return Added(song=services.songs.get(held["song_id"]))
+            except NotFound:
+                pass
+        services.jobs.release(key)  # a failed job's or a deleted song's claim: take it over
+    raise CoverscopeError("could not queue the job; try again")
+
+
+def add_url(services: Services, url: str, *, title: str = "", artist: str = "") -> Added:
+    source = validate_url(url, services.settings)
+    if source.playlist:
+        raise InvalidInput("That is a playlist: add it through /api/songs/bulk.")
+    existing = services.songs.by_video_id(source.video_id)
+    if existing:
+        return Added(song=existing)
+    payload = {"url": source.url, "title": title, "artist": artist, "claim": source.video_id}
+    return _queue(services, "ingest_url", source.url, payload)
+
+
+def add_upload(
+    services: Services, data: bytes, filename: str, *, title: str = "", artist: str = ""
+) -> Added:
+    """Check the bytes decode as audio, park them in the feature store, queue the analysis."""
+    limit = services.settings.max_upload_bytes
+    if len(data) > limit:
+        raise TooLarge(f"The file is {len(data)} bytes; the limit is {limit} bytes.")
+    if not data:
+        raise InvalidInput("The uploaded file is empty.")
+    suffix = Path(filename or "upload").suffix.lower()[:8]
+    with tempfile.TemporaryDirectory(prefix="coverscope-probe-") as tmp:
+        probe = Path(tmp) / f"probe{suffix}"
+        probe.write_bytes(data)
+        decode(probe, max_seconds=PROBE_SECONDS)  # raises UndecodableAudio (422) early
+    digest = hashlib.sha256(data).hexdigest()
+    existing = services.songs.by_audio_key(f"audio/{digest}{suffix}")
+    if existing:
+        return Added(song=existing)
+    upload_key = f"uploads/{digest}{suffix}"
+    services.store.put(upload_key, data)
+    payload = {
+        "upload_key": upload_key,
+        "filename": filename,
+        "title": title,
+        "artist": artist,
+        "claim": f"upload:{digest}",
+    }
+    return _queue(services, "ingest_upload", filename or "upload", payload)
+
+
+@dataclass
+class BulkResult:
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    existing: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def urls_from_csv(data: bytes) -> list[str]:
+    """The URL-looking cells of a CSV (any column; a header row is skipped naturally)."""
+    text = data.decode("utf-8-sig", errors="replace")
+    urls: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        urls.extend(cell.strip() for cell in row if cell.strip().lower().startswith("http"))
+    return urls
+
+
+def add_many(services: Services, urls: list[str], *, playlist: str | None = None) -> BulkResult:
+    if playlist:
+        source = validate_url(playlist, services.settings)
+        if not source.playlist:
+            raise InvalidInput("That URL is not a playlist.")
+        urls = [*urls, *playlist_urls(source, services.settings, limit=MAX_BULK)]
+    if not urls:
+        raise InvalidInput("No URLs given.")
+    if len(urls) > MAX_BULK:
+        raise TooLarge(f"At most {MAX_BULK} URLs per request.")
+    result = BulkResult()
+    seen: set[str] = set()
+    for url in urls:
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            added = add_url(services, url)
+        except CoverscopeError as exc:
+            if exc.http_status >= 500:
+                raise
+            result.errors.append({"url": url, "error": {"code": exc.code, "message": exc.message}})
+            continue
+        if added.job:
+            result.jobs.append(added.job)
+        elif added.song:
+            result.existing.append(added.song)
+    return result
+
+
+def delete_songs(services: Services, song_ids: list[str]) -> int:
+    """Delete songs, release their claims and drop features no other song shares."""
+    docs = services.songs.delete_many(song_ids)
+    for doc in docs:
+        if doc.get("video_id"):
+            services.jobs.release(doc["video_id"])
+        if doc.get("audio_key"):
+            services.jobs.release("upload:" + Path(doc["audio_key"]).stem)
+        for key in (doc.get("hpcp_key"), doc.get("audio_key")):
+            if key and not services.songs.uses_key(key):
+                try:
+                    services.store.delete(key)
+                except CoverscopeError as exc:
+                    log.warning("could not delete %s from the store: %s", key, exc.message)
+    return len(docs)
+
+
+def schedule_reembed(services: Services, *, force: bool = False) -> Added:
+    """Queue one re-embedding job for the current model (if songs need it, or ``force``)."""
+    version = services.embedder.version
+    if not force and services.songs.count_stale(version) == 0:
+        return Added()
+    active = services.jobs.active("reembed")
+    if active:
+        return Added(job=active)
+    payload = {
+        "model_version": version,
+        "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
+    }
+    return _queue(services, "reembed", f"model {version}", payload)

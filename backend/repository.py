@@ -1,0 +1,213 @@
+"""SongRepository: the only code that reads or writes song documents (pymongo).
+
+A song document holds metadata, the embedding as BSON binary float32 with shape/dtype, and
+the feature-store keys of its HPCP and audio. Every change bumps a library version counter so
+in-memory search indexes in any process know to reload.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from backend.db import guarded, now, object_id, pack_array, unpack_array
+from model.errors import Conflict, NotFound
+
+SORTABLE = ("created_at", "title", "artist", "duration")
+EDITABLE = ("title", "artist", "tags", "notes")
+HEAVY = {"embedding": 0}
+"""Projection that leaves the embedding out of listings."""
+
+
+class SongRepository:
+    def __init__(self, db: Database[Any]) -> None:
+        self.songs = db["songs"]
+        self.meta = db["meta"]
+        self.text_search = False
+
+    @guarded
+    def ensure_indexes(self) -> None:
+        self.songs.create_index(
+            "video_id", unique=True, partialFilterExpression={"video_id": {"$type": "string"}}
+        )
+        self.songs.create_index([("created_at", DESCENDING)])
+        self.songs.create_index("model_version")
+        self.songs.create_index("audio_key")
+        self.songs.create_index("hpcp_key")
+        try:
+            self.songs.create_index([("title", "text"), ("artist", "text"), ("tags", "text")])
+            self.text_search = True
+        except OperationFailure:
+            # secantusdb has no text indexes: search falls back to a case-insensitive regex.
+            self.text_search = False
+
+    @guarded
+    def ping(self) -> None:
+        self.songs.database.command("ping")
+
+    # -- reads -----------------------------------------------------------------------------
+    @guarded
+    def get(self, song_id: str | ObjectId, *, with_embedding: bool = False) -> dict[str, Any]:
+        oid = song_id if isinstance(song_id, ObjectId) else object_id(song_id)
+        doc = self.songs.find_one({"_id": oid}, None if with_embedding else HEAVY)
+        if doc is None:
+            raise NotFound(f"No song with id {song_id!s}.")
+        return doc
+
+    @guarded
+    def by_audio_key(self, key: str) -> dict[str, Any] | None:
+        return self.songs.find_one({"audio_key": key}, HEAVY)
+
+    @guarded
+    def by_video_id(self, video_id: str) -> dict[str, Any] | None:
+        return self.songs.find_one({"video_id": video_id}, HEAVY)
+
+    def _query(self, q: str | None) -> dict[str, Any]:
+        if not q or not q.strip():
+            return {}
+        if self.text_search:
+            return {"$text": {"$search": q}}
+        pattern = {"$regex": re.escape(q.strip()), "$options": "i"}
+        return {"$or": [{"title": pattern}, {"artist": pattern}, {"tags": pattern}]}
+
+    @guarded
+    def search(
+        self,
+        q: str | None = None,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "created_at",
+        order: str = "desc",
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = self._query(q)
+        direction = ASCENDING if order == "asc" else DESCENDING
+        keys = [(sort if sort in SORTABLE else "created_at", direction), ("_id", direction)]
+        cursor = (
+            self.songs.find(query, HEAVY).sort(keys).skip((page - 1) * per_page).limit(per_page)
+        )
+        return list(cursor), self.songs.count_documents(query)
+
+    @guarded
+    def count(self) -> int:
+        return self.songs.count_documents({})
+
+    @guarded
+    def count_stale(self, model_version: str) -> int:
+        return self.songs.count_documents({"model_version": {"$ne": model_version}})
+
+    @guarded
+    def embeddings(self, model_version: str) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
+        """Every song embedded by ``model_version``, with its vector."""
+        for doc in self.songs.find({"model_version": model_version}).sort("_id", ASCENDING):
+            vector = unpack_array(doc.pop("embedding"))
+            yield doc, vector
+
+    @guarded
+    def feature_ref(self, song_id: ObjectId) -> dict[str, Any] | None:
+        return self.songs.find_one({"_id": song_id}, {"hpcp_key": 1, "model_version": 1})
+
+    @guarded
+    def ids(self) -> list[ObjectId]:
+        return [doc["_id"] for doc in self.songs.find({}, {"_id": 1}).sort("_id", ASCENDING)]
+
+    # -- writes ----------------------------------------------------------------------------
+    @guarded
+    def insert(self, song: dict[str, Any], embedding: np.ndarray) -> dict[str, Any]:
+        """Insert a complete song in one write; a duplicate video id raises ``Conflict``."""
+        stamp = now()
+        doc = {
+            "title": "",
+            "artist": "",
+            "tags": [],
+            "notes": "",
+            **song,
+            "embedding": pack_array(embedding),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        try:
+            self.songs.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"video {song.get('video_id')} is already in the library") from exc
+        self.bump()
+        doc.pop("embedding")
+        return doc
+
+    @guarded
+    def update(self, song_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        fields = {k: v for k, v in changes.items() if k in EDITABLE}
+        doc = self.songs.find_one_and_update(
+            {"_id": object_id(song_id)},
+            {"$set": {**fields, "updated_at": now()}},
+            projection=HEAVY,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise NotFound(f"No song with id {song_id}.")
+        self.bump()
+        return doc
+
+    @guarded
+    def set_embedding(self, song_id: ObjectId, embedding: np.ndarray, model_version: str) -> None:
+        self.songs.update_one(
+            {"_id": song_id},
+            {"$set": {"embedding": pack_array(embedding), "model_version": model_version}},
+        )
+
+    @guarded
+    def delete(self, song_id: str) -> dict[str, Any]:
+        doc = self.songs.find_one_and_delete({"_id": object_id(song_id)}, projection=HEAVY)
+        if doc is None:
+            raise NotFound(f"No song with id {song_id}.")
+        self.bump()
+        return doc
+
+    @guarded
+    def delete_many(self, song_ids: list[str]) -> list[dict[str, Any]]:
+        oids = []
+        for raw in song_ids:
+            try:
+                oids.append(object_id(raw))
+            except NotFound:
+                continue
+        docs = list(self.songs.find({"_id": {"$in": oids}}, HEAVY))
+        if docs:
+            self.songs.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
+            self.bump()
+        return docs
+
+    @guarded
+    def uses_key(self, key: str) -> bool:
+        """Whether any song still refers to a feature-store key (keys are shared by content)."""
+        return self.songs.count_documents({"$or": [{"hpcp_key": key}, {"audio_key": key}]}) > 0
+
+    # -- library version and model settings --------------------------------------------------
+    @guarded
+    def bump(self) -> None:
+        self.meta.update_one({"_id": "library"}, {"$inc": {"version": 1}}, upsert=True)
+
+    @guarded
+    def version(self) -> int:
+        doc = self.meta.find_one({"_id": "library"})
+        return int(doc["version"]) if doc else 0
+
+    @guarded
+    def model_settings(self) -> dict[str, Any]:
+        return self.meta.find_one({"_id": "model"}) or {}
+
+    @guarded
+    def set_threshold(self, model_version: str, threshold: float) -> None:
+        self.meta.update_one(
+            {"_id": "model"},
+            {"$set": {"threshold": threshold, "model_version": model_version, "updated_at": now()}},
+            upsert=True,
+        )
+        self.bump()

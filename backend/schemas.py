@@ -1,0 +1,214 @@
+"""Request and response schemas, declared once: they validate input and publish the OpenAPI spec."""
+
+from __future__ import annotations
+
+from apiflask import Schema, fields, validators
+
+from backend.repository import SORTABLE
+
+
+class Error(Schema):
+    error = fields.Dict(
+        metadata={"example": {"code": "not_found", "message": "No song with id x."}}
+    )
+
+
+class Song(Schema):
+    id = fields.String()
+    title = fields.String()
+    artist = fields.String()
+    source = fields.String(metadata={"description": "youtube | upload | web"})
+    url = fields.String(allow_none=True)
+    video_id = fields.String(allow_none=True)
+    filename = fields.String(allow_none=True)
+    duration = fields.Float(allow_none=True)
+    tags = fields.List(fields.String())
+    notes = fields.String()
+    model_version = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+    audio_url = fields.String()
+
+
+class Job(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "ingest_url | ingest_upload | reembed"})
+    status = fields.String(metadata={"description": "queued | running | done | failed"})
+    stage = fields.String(
+        metadata={"description": "queued | downloading | extracting | embedding | done | failed"}
+    )
+    progress = fields.Integer()
+    song_id = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class AddSong(Schema):
+    url = fields.String(required=True, validate=validators.Length(min=1, max=2048))
+    title = fields.String(validate=validators.Length(max=300))
+    artist = fields.String(validate=validators.Length(max=300))
+
+
+class AddSongOut(Schema):
+    job = fields.Nested(Job)
+    song = fields.Nested(Song)
+    existing = fields.Boolean()
+
+
+class BulkIn(Schema):
+    urls = fields.List(fields.String(), validate=validators.Length(max=500))
+    playlist = fields.String()
+
+
+class BulkError(Schema):
+    url = fields.String()
+    error = fields.Dict()
+
+
+class BulkOut(Schema):
+    jobs = fields.List(fields.Nested(Job))
+    existing = fields.List(fields.Nested(Song))
+    errors = fields.List(fields.Nested(BulkError))
+
+
+class ListQuery(Schema):
+    q = fields.String(load_default=None)
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validators.Range(min=1, max=100))
+    sort = fields.String(load_default="created_at", validate=validators.OneOf(SORTABLE))
+    order = fields.String(load_default="desc", validate=validators.OneOf(["asc", "desc"]))
+
+
+class SongPage(Schema):
+    items = fields.List(fields.Nested(Song))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class SongPatch(Schema):
+    title = fields.String(validate=validators.Length(max=300))
+    artist = fields.String(validate=validators.Length(max=300))
+    tags = fields.List(
+        fields.String(validate=validators.Length(max=64)), validate=validators.Length(max=50)
+    )
+    notes = fields.String(validate=validators.Length(max=5000))
+
+
+class DeleteMany(Schema):
+    ids = fields.List(fields.String(), required=True, validate=validators.Length(max=1000))
+
+
+class Deleted(Schema):
+    deleted = fields.Integer()
+
+
+class JobsQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validators.Range(min=1, max=200))
+
+
+class JobList(Schema):
+    items = fields.List(fields.Nested(Job))
+
+
+class JobOut(Schema):
+    job = fields.Nested(Job)
+
+
+class CheckQuery(Schema):
+    a = fields.String(required=True)
+    b = fields.String(required=True)
+
+
+class Match(Schema):
+    a_start = fields.Float()
+    a_end = fields.Float()
+    b_start = fields.Float()
+    b_end = fields.Float()
+    score = fields.Float()
+
+
+class PairCheck(Schema):
+    a = fields.Nested(Song)
+    b = fields.Nested(Song)
+    is_cover = fields.Boolean()
+    probability = fields.Float()
+    distance = fields.Float()
+    threshold = fields.Float()
+    key_shift = fields.Integer()
+    segment_agreement = fields.Float()
+    alignment_distance = fields.Float(allow_none=True)
+    matches = fields.List(fields.Nested(Match))
+    similarity_image = fields.String()
+    model_version = fields.String()
+
+
+class RankQuery(Schema):
+    song = fields.String(required=True)
+    rerank = fields.Integer(load_default=0, validate=validators.Range(min=0, max=50))
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class RankUploadQuery(Schema):
+    rerank = fields.Integer(load_default=0, validate=validators.Range(min=0, max=50))
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class RankEntry(Schema):
+    song = fields.Nested(Song)
+    distance = fields.Float()
+    similarity = fields.Float()
+    is_cover = fields.Boolean()
+    probability = fields.Float()
+    alignment_distance = fields.Float(allow_none=True)
+    key_shift = fields.Integer(allow_none=True)
+
+
+class Rank(Schema):
+    query = fields.Dict()
+    threshold = fields.Float()
+    model_version = fields.String()
+    results = fields.List(fields.Nested(RankEntry))
+
+
+class Threshold(Schema):
+    threshold = fields.Float(required=True, validate=validators.Range(min=0.0, max=2.0))
+
+
+class Model(Schema):
+    version = fields.String()
+    threshold = fields.Float()
+    calibration = fields.Dict()
+    config = fields.Dict()
+    training = fields.Dict()
+    benchmarks = fields.Dict()
+    curves = fields.Dict()
+    stale_songs = fields.Integer()
+
+
+class MapPoint(Schema):
+    song = fields.Nested(Song)
+    x = fields.Float()
+    y = fields.Float()
+    group = fields.Integer()
+
+
+class Map(Schema):
+    points = fields.List(fields.Nested(MapPoint))
+    threshold = fields.Float()
+
+
+class Health(Schema):
+    status = fields.String()
+    db = fields.String()
+    store = fields.String()
+    model_version = fields.String(allow_none=True)
+
+
+class Stats(Schema):
+    songs = fields.Integer()
+    jobs = fields.Dict()
+    model_version = fields.String()

@@ -1,0 +1,107 @@
+"""``coverscope serve``: the embedded database, the job worker and gunicorn, as one command.
+
+With no ``MONGODB_URI`` a SecantusDB server is started under ``<data-dir>/db``; with no
+``REDIS_URL`` the queue is a SQLite file under the data folder, consumed by one worker process.
+The built web UI (``frontend/dist``) is served at ``/``. Ctrl-C or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from backend.embedded import EmbeddedMongo
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def gunicorn_command(host: str, port: int, *, processes: int = 2, threads: int = 8) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(processes),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "10",
+        "--access-logfile",
+        "-",
+        "backend.app:create_app()",
+    ]
+
+
+def worker_command(threads: int) -> list[str]:
+    return [sys.executable, "-m", "backend.worker", "--workers", str(threads)]
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float = 15.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env(data_dir=data_dir)
+    if settings.frontend_dir is None and (REPO / "frontend" / "dist" / "index.html").is_file():
+        settings = settings.with_(frontend_dir=REPO / "frontend" / "dist")
+    embedded = None
+    if not settings.mongodb_uri:
+        embedded = EmbeddedMongo(settings.db_dir).start()
+        settings = settings.with_(mongodb_uri=embedded.uri)
+    env = {**os.environ, **settings.to_env()}
+    workers = args.workers or 1
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_signal)
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        children["worker"] = subprocess.Popen(worker_command(workers), env=env)
+        children["api"] = subprocess.Popen(gunicorn_command(args.host, args.port), env=env)
+        log.info("Coverscope on http://%s:%d (data in %s)", args.host, args.port, data_dir)
+        while not stopping:
+            for name, proc in children.items():
+                if proc.poll() is not None:
+                    log.error("%s exited with %s; shutting down", name, proc.returncode)
+                    stopping = True
+            time.sleep(0.3)
+    finally:
+        log.info("stopping")
+        if "api" in children:
+            _stop(children["api"], signal.SIGTERM)
+        if "worker" in children:
+            _stop(children["worker"], signal.SIGINT)
+        if embedded is not None:
+            embedded.stop()
+    failed = [p.returncode for p in children.values() if p.returncode not in (0, -2, -15, None)]
+    return 1 if failed else 0

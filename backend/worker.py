@@ -1,0 +1,56 @@
+"""A job worker process: ``python -m backend.worker [--workers N]`` (settings from the environment).
+
+Runs a Huey consumer over the configured queue (SQLite or Redis). Scale out by running more of
+these processes (``docker compose up --scale worker=4``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from functools import cache
+
+from backend.jobs import Queue
+from backend.library import schedule_reembed
+from backend.services import Services, build_services
+from backend.settings import Settings
+from model.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def make_queue(settings: Settings) -> Queue:
+    @cache
+    def services() -> Services:
+        built = build_services(settings)
+        built.queue = queue
+        return built
+
+    queue = Queue(settings, services)
+    return queue
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coverscope-worker", description=__doc__)
+    parser.add_argument("--workers", type=int, default=1, help="threads in this process")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s"
+    )
+    settings = Settings.from_env()
+    queue = make_queue(settings)
+    try:
+        queue.reap()
+        if (job := schedule_reembed(queue.services()).job) is not None:
+            log.info("model changed: re-embedding the library (job %s)", job["_id"])
+    except StorageUnavailable as exc:
+        log.warning("could not check for orphaned or stale work: %s", exc.message)
+    consumer = queue.huey.create_consumer(workers=max(1, args.workers), worker_type="thread")
+    log.info("worker consuming %s with %d thread(s)", type(queue.huey).__name__, args.workers)
+    consumer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
