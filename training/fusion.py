@@ -158,7 +158,7 @@ def _map_of_queries(distances: np.ndarray, labels: np.ndarray, queries: list[int
     """MAP over ``queries`` only (their rows of ``distances``)."""
     aps = []
     for q in queries:
-        ranks = relevance_ranks(distances, labels, q)
+        ranks = relevance_ranks(distances[q], labels, q)
         if ranks.size:
             aps.append(float(np.mean(np.arange(1, ranks.size + 1) / ranks)))
     return float(np.mean(aps)) if aps else 0.0

@@ -22,21 +22,28 @@ class RetrievalScores:
         return {"MAP": self.map, "MRR": self.mrr, "MR1": self.mr1, "P@10": self.p_at_10}
 
 
-def relevance_ranks(distances: np.ndarray, labels: np.ndarray, query: int) -> np.ndarray:
-    """1-based ranks at which the query's relevant items appear (self excluded, ties stable)."""
-    d = np.where(np.isfinite(distances[query]), distances[query], np.inf)
+def relevance_ranks(row: np.ndarray, labels: np.ndarray, query: int) -> np.ndarray:
+    """1-based ranks at which item ``query``'s relevant items appear when the catalogue is
+    sorted by ``row`` (its distances to every item); itself excluded, ties stable."""
+    d = np.where(np.isfinite(row), row, np.inf)
     others = np.delete(np.arange(len(labels)), query)
     order = others[np.argsort(d[others], kind="stable")]
     return np.flatnonzero(labels[order] == labels[query]) + 1
 
 
-def retrieval_scores(distances: np.ndarray, labels: np.ndarray) -> RetrievalScores:
+def retrieval_scores(
+    distances: np.ndarray, labels: np.ndarray, queries: np.ndarray | None = None
+) -> RetrievalScores:
     """MAP, MRR, MR1 (mean rank of the first correct answer) and P@10 over queries with
-    at least one relevant item."""
+    at least one relevant item.
+
+    ``distances`` is (n, n), or (m, n) with ``queries`` naming the item each row queries.
+    """
     labels = np.asarray(labels)
+    rows = np.arange(len(labels)) if queries is None else np.asarray(queries)
     aps, rrs, firsts, p10s = [], [], [], []
-    for q in range(len(labels)):
-        ranks = relevance_ranks(distances, labels, q)
+    for row, q in zip(distances, rows, strict=True):
+        ranks = relevance_ranks(row, labels, int(q))
         if ranks.size == 0:
             continue
         aps.append(float(np.mean(np.arange(1, ranks.size + 1) / ranks)))
