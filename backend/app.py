@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import hmac
 import logging
+import warnings
 
 from apiflask import APIFlask
 from flask import request
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services.index is None:
         services.index = SearchIndex(services.songs, services.embedder.version)
 
+    # APIFlask registers a schema used both nested and top-level twice; the spec is still right.
+    warnings.filterwarnings("ignore", message=r".*already been added to the spec", module="apispec")
     app = APIFlask(
         __name__,
         title="Coverscope API",

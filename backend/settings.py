@@ -105,6 +105,7 @@ class Settings:
             ("JOB_RETRIES", "job_retries", int),
             ("JOB_RETRY_DELAY_S", "job_retry_delay_s", float),
             ("JOB_STALE_S", "job_stale_s", float),
+            ("HEARTBEAT_S", "heartbeat_s", float),
             ("MONGODB_TIMEOUT_MS", "mongodb_timeout_ms", int),
             ("STORE_TIMEOUT_S", "store_timeout_s", float),
         ]:
@@ -125,6 +126,7 @@ class Settings:
             "JOB_RETRIES": str(self.job_retries),
             "JOB_RETRY_DELAY_S": str(self.job_retry_delay_s),
             "JOB_STALE_S": str(self.job_stale_s),
+            "HEARTBEAT_S": str(self.heartbeat_s),
             "MONGODB_TIMEOUT_MS": str(self.mongodb_timeout_ms),
             "STORE_TIMEOUT_S": str(self.store_timeout_s),
         }

@@ -1,0 +1,143 @@
+"""Helpers for the backend tests: synthetic songs and a ``Stack`` (the app + a real worker)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.app import create_app
+from backend.embedded import EmbeddedMongo
+from backend.services import Services, build_services
+from backend.settings import Settings
+from model.constants import SAMPLE_RATE
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Triads as semitones above A; two different progressions make two different "songs".
+PROGRESSION_A = [(3, 7, 10), (10, 14, 17), (8, 12, 15), (5, 8, 12)]  # C G F Dm
+PROGRESSION_B = [(0, 3, 7), (5, 9, 12), (2, 5, 9), (7, 11, 14)]  # Am D Bm E
+
+
+def synth(
+    progression: list[tuple[int, int, int]],
+    *,
+    seconds: float,
+    transpose: int = 0,
+    chord_seconds: float = 1.5,
+    bright: bool = False,
+    seed: int = 0,
+) -> np.ndarray:
+    """A chord loop of additive tones (mono float32 at the pipeline's rate)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(chord_seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    envelope = np.minimum(1.0, t / 0.02) * np.exp(-t * 0.8)
+    harmonics = [1.0, 0.6, 0.4, 0.3] if bright else [1.0, 0.3]
+    chunks = []
+    for i in range(int(np.ceil(seconds / chord_seconds))):
+        chord = progression[i % len(progression)]
+        tone = np.zeros_like(t)
+        for semitone in chord:
+            f0 = 220.0 * 2 ** ((semitone + transpose) / 12)
+            for h, amp in enumerate(harmonics, start=1):
+                tone += amp * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 2 * np.pi))
+        chunks.append(tone * envelope)
+    y = np.concatenate(chunks)[: int(seconds * SAMPLE_RATE)]
+    y += 0.003 * rng.standard_normal(y.shape)
+    return (0.25 * y / np.abs(y).max()).astype(np.float32)
+
+
+@dataclass
+class Stack:
+    """The app (test client) and one real worker process sharing a database and a queue."""
+
+    settings: Settings
+    app: Any
+    services: Services
+    worker: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def client(self) -> Any:
+        return self.app.test_client()
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1"}
+        assert self.log_path is not None
+        with self.log_path.open("ab") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "backend.worker", "--workers", "2"],
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self.worker
+
+    def stop_worker(self, sig: int = signal.SIGINT) -> None:
+        if self.worker is None or self.worker.poll() is not None:
+            return
+        self.worker.send_signal(sig)
+        try:
+            self.worker.wait(15)
+        except subprocess.TimeoutExpired:
+            self.worker.kill()
+            self.worker.wait()
+
+    def reset(self) -> None:
+        """Fresh state: empty collections, an empty queue and feature folder."""
+        db = self.services.songs.songs.database
+        for name in ("songs", "jobs", "claims", "meta"):
+            db[name].delete_many({})
+        assert self.services.queue is not None
+        self.services.queue.huey.flush()
+        shutil.rmtree(self.settings.feature_dir, ignore_errors=True)
+
+    def wait_job(self, job_id: str, timeout: float = 90.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.client.get(f"/api/jobs/{job_id}").get_json()
+            if job["status"] in ("done", "failed"):
+                return dict(job)
+            time.sleep(0.2)
+        log = self.log_path.read_text()[-3000:] if self.log_path else ""
+        raise TimeoutError(f"job {job_id} did not finish: {job}\n{log}")
+
+    def add(self, name: str, server: str, **extra: Any) -> dict[str, Any]:
+        """Add a served file by URL and wait for it; returns the finished job."""
+        reply = self.client.post("/api/songs", json={"url": f"http://{server}/{name}", **extra})
+        assert reply.status_code == 202, reply.get_json()
+        return self.wait_job(reply.get_json()["job"]["id"])
+
+
+def build_stack(
+    tmp: Path, mongo: EmbeddedMongo, audio_server: str, *, worker: bool = True, **overrides: Any
+) -> Stack:
+    settings = Settings(
+        data_dir=tmp,
+        mongodb_uri=mongo.uri,
+        mongodb_db=f"t_{uuid.uuid4().hex[:12]}",
+        test_source=audio_server,
+        max_duration_s=20.0,
+        max_upload_bytes=2_000_000,
+        job_retry_delay_s=0.0,
+        job_stale_s=3.0,
+        heartbeat_s=0.5,
+    ).with_(**overrides)
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    assert services.index is not None
+    services.index.check_every = 0.0
+    stack = Stack(settings=settings, app=app, services=services, log_path=tmp / "worker.log")
+    if worker:
+        stack.start_worker()
+    return stack
