@@ -1,0 +1,202 @@
+"""Cover check, rank, map and model routes over a small library of synthetic songs."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.embedded import EmbeddedMongo
+from model.embed import Embedder
+from tests.backend.stack import Stack, build_stack
+
+
+@pytest.fixture(scope="module")
+def library(
+    tmp_path_factory: pytest.TempPathFactory, mongo: EmbeddedMongo, audio_server: str
+) -> Iterator[tuple[Stack, dict[str, str]]]:
+    """A stack holding song A, a transposed re-voicing of A, and an unrelated song B."""
+    stack = build_stack(tmp_path_factory.mktemp("compare"), mongo, audio_server)
+    ids = {}
+    for name in ("song_a", "cover_a", "song_b"):
+        job = stack.add(f"{name}.m4a", audio_server, title=name)
+        assert job["status"] == "done", job
+        ids[name] = job["song_id"]
+    yield stack, ids
+    stack.stop_worker()
+
+
+def test_check_gives_verdict_probability_and_explanation(
+    library: tuple[Stack, dict[str, str]],
+) -> None:
+    stack, ids = library
+    reply = stack.client.get(f"/api/check?a={ids['song_a']}&b={ids['cover_a']}")
+    assert reply.status_code == 200
+    out = reply.get_json()
+    assert out["a"]["id"] == ids["song_a"] and out["b"]["id"] == ids["cover_a"]
+    for key in (
+        "is_cover",
+        "probability",
+        "distance",
+        "threshold",
+        "key_shift",
+        "matches",
+        "segment_agreement",
+        "alignment_distance",
+        "similarity_image",
+        "model_version",
+    ):
+        assert key in out
+    assert 0.0 <= out["probability"] <= 1.0 and out["distance"] >= 0.0
+    assert out["threshold"] == stack.services.embedder.calibration.threshold
+    assert out["is_cover"] == (out["distance"] <= out["threshold"])
+    # B is A two semitones up: the alignment moves it back down.
+    assert out["key_shift"] == -2
+    assert out["matches"] and {"a_start", "a_end", "b_start", "b_end", "score"} <= set(
+        out["matches"][0]
+    )
+    image = stack.client.get(out["similarity_image"])
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.data.startswith(b"\x89PNG")
+
+
+def test_a_song_checked_against_itself_is_a_cover(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    out = stack.client.get(f"/api/check?a={ids['song_b']}&b={ids['song_b']}").get_json()
+    assert out["distance"] == pytest.approx(0.0, abs=1e-5) and out["is_cover"] is True
+    assert out["key_shift"] == 0
+
+
+def test_check_unknown_or_missing_ids(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    reply = stack.client.get(f"/api/check?a={ids['song_a']}&b=6650c0ffee6650c0ffee6650")
+    assert reply.status_code == 404 and reply.get_json()["error"]["code"] == "not_found"
+    assert stack.client.get(f"/api/check?a={ids['song_a']}").status_code == 400
+
+
+def test_rank_sorts_the_library(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    out = stack.client.get(f"/api/rank?song={ids['song_a']}").get_json()
+    assert out["query"]["song"]["id"] == ids["song_a"]
+    results = out["results"]
+    assert {r["song"]["id"] for r in results} == {ids["cover_a"], ids["song_b"]}
+    distances = [r["distance"] for r in results]
+    assert distances == sorted(distances)
+    for r in results:
+        assert r["similarity"] == pytest.approx(100 * (1 - r["distance"] / 2), abs=0.06)
+        assert r["is_cover"] == (r["distance"] <= out["threshold"])
+    assert (
+        stack.client.get(f"/api/rank?song={ids['song_a']}&limit=1").get_json()["results"][:1]
+        == results[:1]
+    )
+    assert stack.client.get("/api/rank?song=6650c0ffee6650c0ffee6650").status_code == 404
+
+
+def test_rerank_by_alignment_puts_the_cover_first(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    out = stack.client.get(f"/api/rank?song={ids['song_a']}&rerank=2").get_json()
+    first, second = out["results"]
+    assert first["song"]["id"] == ids["cover_a"]
+    assert first["key_shift"] == -2
+    assert (
+        second["alignment_distance"] is None
+        or first["alignment_distance"] <= second["alignment_distance"]
+    )
+
+
+def test_rank_an_uploaded_clip(library: tuple[Stack, dict[str, str]], audio_dir: Path) -> None:
+    stack, _ = library
+    clip = (audio_dir / "song_c.mp3").read_bytes()
+    reply = stack.client.post(
+        "/api/rank",
+        data={"file": (io.BytesIO(clip), "clip.mp3")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 200, reply.get_json()
+    out = reply.get_json()
+    assert out["query"] == {"upload": "clip.mp3"} and len(out["results"]) == 3
+    junk = stack.client.post(
+        "/api/rank",
+        data={"file": (io.BytesIO(b"junk" * 100), "x.mp3")},
+        content_type="multipart/form-data",
+    )
+    assert junk.status_code == 422
+
+
+def test_map_projects_every_song(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    out = stack.client.get("/api/map").get_json()
+    assert {p["song"]["id"] for p in out["points"]} == set(ids.values())
+    assert all(isinstance(p["x"], float) and isinstance(p["group"], int) for p in out["points"])
+
+
+def test_model_threshold_can_be_set(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, ids = library
+    model = stack.client.get("/api/model").get_json()
+    assert model["version"] == stack.services.embedder.version
+    assert model["config"]["embedding_dim"] == stack.services.embedder.dim
+    assert set(model) >= {"threshold", "calibration", "training", "benchmarks", "curves"}
+    try:
+        reply = stack.client.put("/api/model/threshold", json={"threshold": 2.0})
+        assert reply.status_code == 200 and reply.get_json()["threshold"] == 2.0
+        ranked = stack.client.get(f"/api/rank?song={ids['song_a']}").get_json()
+        assert ranked["threshold"] == 2.0 and all(r["is_cover"] for r in ranked["results"])
+        groups = {p["group"] for p in stack.client.get("/api/map").get_json()["points"]}
+        assert len(groups) == 1
+        assert stack.client.put("/api/model/threshold", json={"threshold": -1}).status_code == 400
+    finally:
+        default = stack.services.embedder.calibration.threshold
+        stack.client.put("/api/model/threshold", json={"threshold": default})
+
+
+def test_manual_reembed_job(library: tuple[Stack, dict[str, str]]) -> None:
+    stack, _ = library
+    reply = stack.client.post("/api/model/reembed")
+    assert reply.status_code == 202
+    job = stack.wait_job(reply.get_json()["job"]["id"])
+    assert job["status"] == "done" and job["kind"] == "reembed"
+
+
+def test_new_model_version_reembeds_from_stored_features(
+    library: tuple[Stack, dict[str, str]], tmp_path: Path, mongo: EmbeddedMongo, audio_server: str
+) -> None:
+    """A worker started with another model re-embeds every song from its stored HPCP."""
+    old, ids = library
+    embedder = Embedder.load()
+    embedder.version = "9.9-test"
+    checkpoint = embedder.save(tmp_path / "next.pt")
+    settings: dict[str, Any] = {
+        "data_dir": old.settings.data_dir,
+        "mongodb_db": old.settings.mongodb_db,
+        "model_path": checkpoint,
+    }
+    old.stop_worker()
+    try:
+        new = build_stack(tmp_path, mongo, audio_server, worker=False, **settings)
+        blocked = new.client.get(f"/api/rank?song={ids['song_a']}")
+        assert blocked.status_code == 409 and blocked.get_json()["error"]["code"] == "conflict"
+        new.log_path = tmp_path / "worker.log"
+        new.start_worker()
+        jobs = []
+        for _ in range(100):
+            jobs = [
+                j
+                for j in new.client.get("/api/jobs").get_json()["items"]
+                if j["kind"] == "reembed" and j["status"] in ("done", "failed")
+            ]
+            if any(j["source"] == "model 9.9-test" for j in jobs):
+                break
+            time.sleep(0.2)
+        job = next(j for j in jobs if j["source"] == "model 9.9-test")
+        assert job["status"] == "done", job
+        songs = new.client.get("/api/songs").get_json()["items"]
+        assert {s["model_version"] for s in songs} == {"9.9-test"}
+        ranked = new.client.get(f"/api/rank?song={ids['song_a']}").get_json()
+        assert len(ranked["results"]) == 2 and ranked["model_version"] == "9.9-test"
+        new.stop_worker()
+    finally:
+        old.start_worker()
