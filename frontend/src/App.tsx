@@ -40,16 +40,23 @@ export function App() {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById("main")?.focus();
-      }}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="sidebar">
         <div className="brand-row">
           <Link to="/" className="brand" aria-label="Coverscope home">
-            <span className="brand-mark" aria-hidden="true">◉</span> Coverscope
+            <span className="brand-mark" aria-hidden="true">
+              ◉
+            </span>{" "}
+            Coverscope
           </Link>
           <button
             type="button"
@@ -66,7 +73,9 @@ export function App() {
             {PAGES.map((p) => (
               <li key={p.path}>
                 <Link to={p.path} aria-current={p.path === route.path ? "page" : undefined}>
-                  <span className="nav-icon" aria-hidden="true">{p.icon}</span>
+                  <span className="nav-icon" aria-hidden="true">
+                    {p.icon}
+                  </span>
                   {p.label}
                 </Link>
               </li>

@@ -269,8 +269,7 @@ export const api = {
   check: (a: string, b: string) => request<PairCheck>("GET", "/check", undefined, { a, b }),
   rankSong: (song: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("GET", "/rank", undefined, { song, ...options }),
-  rankClip: (file: Blob, fileName: string) =>
-    request<Rank>("POST", "/rank", form(file, fileName)),
+  rankClip: (file: Blob, fileName: string) => request<Rank>("POST", "/rank", form(file, fileName)),
 
   model: () => request<ModelInfo>("GET", "/model"),
   setThreshold: (threshold: number) => request<ModelInfo>("PUT", "/model/threshold", { threshold }),

@@ -20,7 +20,9 @@ export function CurveChart({ title, xLabel, yLabel, points, marker, diagonal }: 
   const ih = H - PAD.top - PAD.bottom;
   const x = (v: number) => PAD.left + clamp(v) * iw;
   const y = (v: number) => PAD.top + (1 - clamp(v)) * ih;
-  const path = points.map(([px, py], i) => `${i ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`).join("");
+  const path = points
+    .map(([px, py], i) => `${i ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`)
+    .join("");
 
   return (
     <figure className="chart">

@@ -21,8 +21,13 @@ export function EditSongDialog({ song, onClose, onSaved }: EditSongDialogProps) 
     setSaving(true);
     setError(undefined);
     try {
-      const tagList = tags.split(",").map((t) => t.trim()).filter(Boolean);
-      onSaved(await api.updateSong(song.id, { title: title.trim(), artist: artist.trim(), tags: tagList, notes }));
+      const tagList = tags
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean);
+      onSaved(
+        await api.updateSong(song.id, { title: title.trim(), artist: artist.trim(), tags: tagList, notes }),
+      );
     } catch (err) {
       setError(errorMessage(err));
       setSaving(false);
@@ -38,7 +43,12 @@ export function EditSongDialog({ song, onClose, onSaved }: EditSongDialogProps) 
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form="edit-song" className="button primary" disabled={saving || !title.trim()}>
+          <button
+            type="submit"
+            form="edit-song"
+            className="button primary"
+            disabled={saving || !title.trim()}
+          >
             {saving ? "Saving…" : "Save"}
           </button>
         </>

@@ -1,5 +1,6 @@
-import type { Job } from "../api";
-import { STAGE_LABEL } from "../format";
+import { useEffect, useState } from "react";
+import { api, type Job } from "../api";
+import { STAGE_LABEL, songLabel } from "../format";
 import { Link } from "../router";
 
 const KIND_LABEL: Record<string, string> = {
@@ -10,7 +11,9 @@ const KIND_LABEL: Record<string, string> = {
 
 /** One ingest job: source, live progress bar, stage, and where to go when it is done. */
 export function JobCard({ job, label }: { job: Job; label?: string }) {
-  const name = label ?? job.source ?? KIND_LABEL[job.kind] ?? job.kind;
+  const song = useSongTitle(job);
+  const source = label ?? job.source ?? KIND_LABEL[job.kind] ?? job.kind;
+  const name = song ?? source;
   const progress = Math.max(0, Math.min(100, Math.round(job.progress)));
   return (
     <li className={`job job-${job.status}`} aria-label={`Job ${name}`}>
@@ -20,6 +23,7 @@ export function JobCard({ job, label }: { job: Job; label?: string }) {
         </span>
         <span className={`badge badge-${job.status}`}>{job.status}</span>
       </div>
+      {song && source !== song && <div className="job-sub">{source}</div>}
       <div
         className="progress"
         role="progressbar"
@@ -47,4 +51,22 @@ export function JobCard({ job, label }: { job: Job; label?: string }) {
       )}
     </li>
   );
+}
+
+/** Once a job has made a song, its title reads better than the source URL. */
+function useSongTitle(job: Job): string | undefined {
+  const [title, setTitle] = useState<string>();
+  const songId = job.status === "done" ? job.song_id : null;
+  useEffect(() => {
+    if (!songId) return;
+    let stale = false;
+    api.getSong(songId).then(
+      (song) => !stale && setTitle(songLabel(song)),
+      () => undefined,
+    );
+    return () => {
+      stale = true;
+    };
+  }, [songId]);
+  return title;
 }

@@ -60,7 +60,11 @@ export function Recorder({ onRecorded }: RecorderProps) {
         </button>
       )}
       <p className="hint">Play the song near the microphone; 30 seconds or more works best.</p>
-      {error && <p className="form-error" role="alert">{error}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -6,8 +6,18 @@ const W = 800;
 const H = 520;
 const PAD = 24;
 const PALETTE = [
-  "#4f46e5", "#db2777", "#059669", "#d97706", "#0891b2", "#7c3aed",
-  "#dc2626", "#65a30d", "#0d9488", "#c026d3", "#ea580c", "#2563eb",
+  "#4f46e5",
+  "#db2777",
+  "#059669",
+  "#d97706",
+  "#0891b2",
+  "#7c3aed",
+  "#dc2626",
+  "#65a30d",
+  "#0d9488",
+  "#c026d3",
+  "#ea580c",
+  "#2563eb",
 ];
 
 /** Colour of a cover group; group < 0 means "no group" and is grey. */
@@ -33,6 +43,7 @@ export function ScatterMap({ points, onOpen }: ScatterMapProps) {
     return { sx, sy, single: points.length === 1 };
   }, [points]);
 
+  const showLabels = points.length <= 40;
   return (
     <div className="map">
       <svg viewBox={`0 0 ${W} ${H}`} role="group" aria-label="Embedding map">
@@ -40,25 +51,31 @@ export function ScatterMap({ points, onOpen }: ScatterMapProps) {
           const cx = scale.single ? W / 2 : scale.sx(p.x);
           const cy = scale.single ? H / 2 : scale.sy(p.y);
           return (
-            <circle
-              key={p.song.id}
-              cx={cx}
-              cy={cy}
-              r={hover?.song.id === p.song.id ? 10 : 7}
-              fill={groupColour(p.group)}
-              className="map-point"
-              role="button"
-              tabIndex={0}
-              aria-label={`${songLabel(p.song)}${p.group >= 0 ? `, group ${p.group + 1}` : ""}`}
-              onMouseEnter={() => setHover(p)}
-              onMouseLeave={() => setHover(undefined)}
-              onFocus={() => setHover(p)}
-              onBlur={() => setHover(undefined)}
-              onClick={() => onOpen(p)}
-              onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen(p)}
-            >
-              <title>{songLabel(p.song)}</title>
-            </circle>
+            <g key={p.song.id}>
+              {showLabels && (
+                <text className="map-label" x={cx + 10} y={cy + 4}>
+                  {p.song.title}
+                </text>
+              )}
+              <circle
+                cx={cx}
+                cy={cy}
+                r={hover?.song.id === p.song.id ? 10 : 7}
+                fill={groupColour(p.group)}
+                className="map-point"
+                role="button"
+                tabIndex={0}
+                aria-label={`${songLabel(p.song)}${p.group >= 0 ? `, group ${p.group + 1}` : ""}`}
+                onMouseEnter={() => setHover(p)}
+                onMouseLeave={() => setHover(undefined)}
+                onFocus={() => setHover(p)}
+                onBlur={() => setHover(undefined)}
+                onClick={() => onOpen(p)}
+                onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen(p)}
+              >
+                <title>{songLabel(p.song)}</title>
+              </circle>
+            </g>
           );
         })}
       </svg>

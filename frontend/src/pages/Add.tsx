@@ -9,7 +9,10 @@ import { Link } from "../router";
 
 /** Split pasted text into URLs: one per line, or separated by spaces or commas. */
 export function parseUrls(text: string): string[] {
-  const urls = text.split(/[\s,]+/).map((u) => u.trim()).filter(Boolean);
+  const urls = text
+    .split(/[\s,]+/)
+    .map((u) => u.trim())
+    .filter(Boolean);
   return [...new Set(urls)];
 }
 
@@ -35,8 +38,12 @@ export function AddPage() {
   const [dragging, setDragging] = useState(false);
   const [labels, setLabels] = useState<Record<string, string>>({});
   const { jobs, add } = useJobs((job: Job) => {
-    if (job.status === "done") notify(`Added ${labels[job.id] ?? job.source ?? "song"}.`, "success");
-    else if (job.status === "failed") notify(job.error ?? "A job failed.", "error");
+    if (job.status === "done" && job.song_id) {
+      api.getSong(job.song_id).then(
+        (song) => notify(`Added “${songLabel(song)}”.`, "success"),
+        () => notify(`Added ${labels[job.id] ?? job.source ?? "a song"}.`, "success"),
+      );
+    } else if (job.status === "failed") notify(job.error ?? "A job failed.", "error");
   });
 
   const urls = parseUrls(urlText);
@@ -52,9 +59,15 @@ export function AddPage() {
         add(result.jobs);
         setExisting((e) => [...result.existing, ...e]);
         setProblems(result.errors.map((err) => ({ source: err.url, message: err.error })));
-        notify(`Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"} from the playlist.`, "success");
+        notify(
+          `Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"} from the playlist.`,
+          "success",
+        );
       } else if (single) {
-        const result = await api.addUrl(urls[0], { title: title.trim() || undefined, artist: artist.trim() || undefined });
+        const result = await api.addUrl(urls[0], {
+          title: title.trim() || undefined,
+          artist: artist.trim() || undefined,
+        });
         if ("job" in result) add([result.job]);
         else {
           setExisting((e) => [result.song, ...e]);
@@ -65,13 +78,20 @@ export function AddPage() {
         add(result.jobs);
         setExisting((e) => [...result.existing, ...e]);
         setProblems(result.errors.map((err) => ({ source: err.url, message: err.error })));
-        if (result.jobs.length) notify(`Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"}.`, "success");
+        if (result.jobs.length)
+          notify(`Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"}.`, "success");
       }
       setUrlText("");
       setTitle("");
       setArtist("");
     } catch (err) {
-      setProblems([{ source: single ? urls[0] : `${urls.length} URLs`, message: errorMessage(err), advice: adviceFor(err) }]);
+      setProblems([
+        {
+          source: single ? urls[0] : `${urls.length} URLs`,
+          message: errorMessage(err),
+          advice: adviceFor(err),
+        },
+      ]);
       notify(errorMessage(err), "error");
     } finally {
       setSubmitting(false);
@@ -94,7 +114,9 @@ export function AddPage() {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const files = [...e.dataTransfer.files].filter((f) => f.type.startsWith("audio/") || f.type.startsWith("video/") || !f.type);
+    const files = [...e.dataTransfer.files].filter(
+      (f) => f.type.startsWith("audio/") || f.type.startsWith("video/") || !f.type,
+    );
     void upload(files.map((f) => ({ blob: f, name: f.name })));
   };
 
@@ -103,7 +125,9 @@ export function AddPage() {
       <header className="page-header">
         <div>
           <h1 id="add-title">Add songs</h1>
-          <p className="lede">Each recording is downloaded or uploaded, analysed, and added to the library.</p>
+          <p className="lede">
+            Each recording is downloaded or uploaded, analysed, and added to the library.
+          </p>
         </div>
       </header>
 
@@ -153,19 +177,21 @@ export function AddPage() {
         >
           <h2>Upload audio files</h2>
           <p className="hint">Drop files here or choose them. MP3, WAV, M4A, OGG, FLAC, WebM.</p>
-          <label htmlFor="add-files" className="button">Choose audio files</label>
-          <input
-            id="add-files"
-            className="file-input"
-            type="file"
-            accept="audio/*,video/*"
-            multiple
-            onChange={(e) => {
-              const files = [...(e.target.files ?? [])];
-              e.target.value = "";
-              void upload(files.map((f) => ({ blob: f, name: f.name })));
-            }}
-          />
+          <label htmlFor="add-files" className="button upload-button">
+            Choose audio files
+            <input
+              id="add-files"
+              className="visually-hidden"
+              type="file"
+              accept="audio/*,video/*"
+              multiple
+              onChange={(e) => {
+                const files = [...(e.target.files ?? [])];
+                e.target.value = "";
+                void upload(files.map((f) => ({ blob: f, name: f.name })));
+              }}
+            />
+          </label>
         </div>
 
         <div className="card">
@@ -193,7 +219,9 @@ export function AddPage() {
           <ul className="plain-list">
             {existing.map((song) => (
               <li key={song.id}>
-                <Link to="/rank" params={{ song: song.id }}>{songLabel(song)}</Link>
+                <Link to="/rank" params={{ song: song.id }}>
+                  {songLabel(song)}
+                </Link>
               </li>
             ))}
           </ul>
@@ -203,7 +231,9 @@ export function AddPage() {
       <section className="card" aria-labelledby="jobs-title">
         <h2 id="jobs-title">Jobs</h2>
         {jobs.length === 0 ? (
-          <p className="muted">Jobs you start here appear with their progress. You can leave the page; they keep running.</p>
+          <p className="muted">
+            Jobs you start here appear with their progress. You can leave the page; they keep running.
+          </p>
         ) : (
           <ul className="job-list">
             {jobs.map((job) => (

@@ -13,15 +13,16 @@ export function CheckPage({ route }: { route: Route }) {
   const ready = a && b && a !== b;
   const result = useAsync(ready ? () => api.check(a, b) : null, [a, b]);
 
-  const pick = (which: "a" | "b", song: Song | undefined) =>
-    navigate("/check", { a, b, [which]: song?.id });
+  const pick = (which: "a" | "b", song: Song | undefined) => navigate("/check", { a, b, [which]: song?.id });
 
   return (
     <section aria-labelledby="check-title">
       <header className="page-header">
         <div>
           <h1 id="check-title">Cover check</h1>
-          <p className="lede">Pick two songs: Coverscope says whether one is a cover of the other and shows where they match.</p>
+          <p className="lede">
+            Pick two songs: Coverscope says whether one is a cover of the other and shows where they match.
+          </p>
         </div>
       </header>
 
@@ -70,22 +71,45 @@ function CheckResult({ check }: { check: PairCheck }) {
 
   return (
     <div className="check-result">
-      <section className={`verdict ${check.is_cover ? "verdict-cover" : "verdict-different"}`} aria-labelledby="verdict-title">
+      <section
+        className={`verdict ${check.is_cover ? "verdict-cover" : "verdict-different"}`}
+        aria-labelledby="verdict-title"
+      >
         <h2 id="verdict-title">{check.is_cover ? "Same song — likely a cover" : "Different songs"}</h2>
         <p>
-          Confidence <strong>{formatPercent(check.is_cover ? check.probability : 1 - check.probability)}</strong>
-          {" "}that {check.is_cover ? "they are" : "they are not"} the same song
-          {" "}(probability of a cover: {formatPercent(check.probability)}).
+          Confidence{" "}
+          <strong>{formatPercent(check.is_cover ? check.probability : 1 - check.probability)}</strong> that{" "}
+          {check.is_cover ? "they are" : "they are not"} the same song (probability of a cover:{" "}
+          {formatPercent(check.probability)}).
         </p>
         <DistanceGauge distance={check.distance} threshold={check.threshold} />
       </section>
 
       <dl className="facts" aria-label="Explanation">
-        <div><dt>Key shift</dt><dd>{formatKeyShift(check.key_shift)}</dd></div>
-        <div><dt>Embedding distance</dt><dd>{check.distance.toFixed(3)} (threshold {check.threshold.toFixed(3)})</dd></div>
-        <div><dt>Segment agreement</dt><dd>{formatPercent(check.segment_agreement)}</dd></div>
-        <div><dt>Alignment distance</dt><dd>{check.alignment_distance.toFixed(3)}</dd></div>
-        <div><dt>Model</dt><dd><code>{check.model_version}</code></dd></div>
+        <div>
+          <dt>Key shift</dt>
+          <dd>{formatKeyShift(check.key_shift)}</dd>
+        </div>
+        <div>
+          <dt>Embedding distance</dt>
+          <dd>
+            {check.distance.toFixed(3)} (threshold {check.threshold.toFixed(3)})
+          </dd>
+        </div>
+        <div>
+          <dt>Segment agreement</dt>
+          <dd>{formatPercent(check.segment_agreement)}</dd>
+        </div>
+        <div>
+          <dt>Alignment distance</dt>
+          <dd>{check.alignment_distance.toFixed(3)}</dd>
+        </div>
+        <div>
+          <dt>Model</dt>
+          <dd>
+            <code>{check.model_version}</code>
+          </dd>
+        </div>
       </dl>
 
       <div className="explain-grid">
@@ -93,20 +117,41 @@ function CheckResult({ check }: { check: PairCheck }) {
           <img
             src={check.similarity_image}
             alt={`Cross-similarity between ${songLabel(check.a)} and ${songLabel(check.b)}, matched passages highlighted`}
-            loading="lazy"
           />
           <figcaption>
-            Cross-similarity of the two chroma sequences at the best key shift (A down, B across).
-            Diagonal stripes are passages played the same way; the highlighted ones are the matches below.
+            Cross-similarity of the two chroma sequences at the best key shift (A down, B across). Diagonal
+            stripes are passages played the same way; the highlighted ones are the matches below.
           </figcaption>
         </figure>
 
         <div className="card players">
-          <h3>A: <Link to="/rank" params={{ song: check.a.id }}>{songLabel(check.a)}</Link></h3>
-          <audio ref={playerA} controls preload="metadata" src={audioUrl(check.a)} aria-label={`Player A: ${songLabel(check.a)}`} />
+          <h3>
+            A:{" "}
+            <Link to="/rank" params={{ song: check.a.id }}>
+              {songLabel(check.a)}
+            </Link>
+          </h3>
+          <audio
+            ref={playerA}
+            controls
+            preload="metadata"
+            src={audioUrl(check.a)}
+            aria-label={`Player A: ${songLabel(check.a)}`}
+          />
           <Timeline song={check.a} spans={check.matches.map((m) => [m.a_start, m.a_end])} />
-          <h3>B: <Link to="/rank" params={{ song: check.b.id }}>{songLabel(check.b)}</Link></h3>
-          <audio ref={playerB} controls preload="metadata" src={audioUrl(check.b)} aria-label={`Player B: ${songLabel(check.b)}`} />
+          <h3>
+            B:{" "}
+            <Link to="/rank" params={{ song: check.b.id }}>
+              {songLabel(check.b)}
+            </Link>
+          </h3>
+          <audio
+            ref={playerB}
+            controls
+            preload="metadata"
+            src={audioUrl(check.b)}
+            aria-label={`Player B: ${songLabel(check.b)}`}
+          />
           <Timeline song={check.b} spans={check.matches.map((m) => [m.b_start, m.b_end])} />
         </div>
       </div>
@@ -130,12 +175,20 @@ function CheckResult({ check }: { check: PairCheck }) {
                 <tr key={i}>
                   <td>{i + 1}</td>
                   <td>
-                    <button type="button" className="button small" onClick={() => jump(playerA.current, playerB.current, m.a_start)}>
+                    <button
+                      type="button"
+                      className="button small"
+                      onClick={() => jump(playerA.current, playerB.current, m.a_start)}
+                    >
                       ▶ Play A {formatDuration(m.a_start)}–{formatDuration(m.a_end)}
                     </button>
                   </td>
                   <td>
-                    <button type="button" className="button small" onClick={() => jump(playerB.current, playerA.current, m.b_start)}>
+                    <button
+                      type="button"
+                      className="button small"
+                      onClick={() => jump(playerB.current, playerA.current, m.b_start)}
+                    >
                       ▶ Play B {formatDuration(m.b_start)}–{formatDuration(m.b_end)}
                     </button>
                   </td>
@@ -155,7 +208,11 @@ export function DistanceGauge({ distance, threshold }: { distance: number; thres
   const max = Math.max(2 * threshold, distance * 1.1, 1e-6);
   const pos = (v: number) => `${Math.min(100, (v / max) * 100)}%`;
   return (
-    <div className="gauge" role="img" aria-label={`Distance ${distance.toFixed(3)} against threshold ${threshold.toFixed(3)}`}>
+    <div
+      className="gauge"
+      role="img"
+      aria-label={`Distance ${distance.toFixed(3)} against threshold ${threshold.toFixed(3)}`}
+    >
       <div className="gauge-track">
         <div className="gauge-cover" style={{ width: pos(threshold) }} />
         <div className="gauge-threshold" style={{ left: pos(threshold) }} />
@@ -178,7 +235,10 @@ function Timeline({ song, spans }: { song: Song; spans: [number, number][] }) {
         <span
           key={i}
           className="timeline-span"
-          style={{ left: `${(start / total) * 100}%`, width: `${Math.max(0.5, ((end - start) / total) * 100)}%` }}
+          style={{
+            left: `${(start / total) * 100}%`,
+            width: `${Math.max(0.5, ((end - start) / total) * 100)}%`,
+          }}
         />
       ))}
     </div>

@@ -30,11 +30,17 @@ export function DashboardPage() {
       <header className="page-header">
         <div>
           <h1 id="home-title">Coverscope</h1>
-          <p className="lede">Is this the same song? Compare recordings and rank your library by similarity.</p>
+          <p className="lede">
+            Is this the same song? Compare recordings and rank your library by similarity.
+          </p>
         </div>
         <div className="actions">
-          <Link to="/add" className="button primary">Add songs</Link>
-          <Link to="/check" className="button">Check a pair</Link>
+          <Link to="/add" className="button primary">
+            Add songs
+          </Link>
+          <Link to="/check" className="button">
+            Check a pair
+          </Link>
         </div>
       </header>
 
@@ -60,8 +66,8 @@ export function DashboardPage() {
           <Loading label="Loading jobs…" />
         ) : jobs.data.items.length === 0 ? (
           <p className="muted">
-            No jobs yet. <Link to="/add">Add your first songs</Link> — paste YouTube URLs, upload
-            audio files or record from the microphone.
+            No jobs yet. <Link to="/add">Add your first songs</Link> — paste YouTube URLs, upload audio files
+            or record from the microphone.
           </p>
         ) : (
           <ul className="job-list">
@@ -75,9 +81,16 @@ export function DashboardPage() {
       <section className="card how" aria-labelledby="how-title">
         <h2 id="how-title">How it works</h2>
         <ol>
-          <li><Link to="/add">Add</Link> recordings: each is decoded, turned into chroma features and embedded.</li>
-          <li><Link to="/check">Check</Link> two songs: a verdict, its confidence, and the matched passages.</li>
-          <li><Link to="/rank">Rank</Link> the library against a song or a clip; explore it on the <Link to="/map">map</Link>.</li>
+          <li>
+            <Link to="/add">Add</Link> recordings: each is decoded, turned into chroma features and embedded.
+          </li>
+          <li>
+            <Link to="/check">Check</Link> two songs: a verdict, its confidence, and the matched passages.
+          </li>
+          <li>
+            <Link to="/rank">Rank</Link> the library against a song or a clip; explore it on the{" "}
+            <Link to="/map">map</Link>.
+          </li>
         </ol>
       </section>
     </section>
@@ -88,7 +101,15 @@ function Stat({ label, value, to }: { label: string; value: number | string; to?
   return (
     <div className="stat">
       <dt>{label}</dt>
-      <dd>{to ? <Link to={to} className="stat-link">{value}</Link> : value}</dd>
+      <dd className={typeof value === "string" ? "small" : undefined}>
+        {to ? (
+          <Link to={to} className="stat-link">
+            {value}
+          </Link>
+        ) : (
+          value
+        )}
+      </dd>
     </div>
   );
 }

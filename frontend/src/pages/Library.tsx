@@ -94,15 +94,21 @@ export function LibraryPage({ route }: { route: Route }) {
       <header className="page-header">
         <div>
           <h1 id="library-title">Library</h1>
-          <p className="lede">{songs.data ? `${songs.data.total} song${songs.data.total === 1 ? "" : "s"}` : "Your songs"}</p>
+          <p className="lede">
+            {songs.data ? `${songs.data.total} song${songs.data.total === 1 ? "" : "s"}` : "Your songs"}
+          </p>
         </div>
         <div className="actions">
-          <Link to="/add" className="button primary">Add songs</Link>
+          <Link to="/add" className="button primary">
+            Add songs
+          </Link>
         </div>
       </header>
 
       <div className="toolbar">
-        <label htmlFor="library-search" className="visually-hidden">Search songs</label>
+        <label htmlFor="library-search" className="visually-hidden">
+          Search songs
+        </label>
         <input
           id="library-search"
           type="search"
@@ -110,7 +116,9 @@ export function LibraryPage({ route }: { route: Route }) {
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
-        <label htmlFor="library-sort" className="visually-hidden">Sort by</label>
+        <label htmlFor="library-sort" className="visually-hidden">
+          Sort by
+        </label>
         <select
           id="library-sort"
           value={`${sort}:${order}`}
@@ -152,11 +160,13 @@ export function LibraryPage({ route }: { route: Route }) {
       ) : isEmptyLibrary ? (
         <EmptyState title="Your library is empty">
           <p>
-            Start by adding recordings: paste one or more YouTube URLs, upload audio files, or record
-            a clip from your microphone. Each one is analysed in the background; then you can check
-            pairs for covers and rank the library by similarity.
+            Start by adding recordings: paste one or more YouTube URLs, upload audio files, or record a clip
+            from your microphone. Each one is analysed in the background; then you can check pairs for covers
+            and rank the library by similarity.
           </p>
-          <Link to="/add" className="button primary">Add your first songs</Link>
+          <Link to="/add" className="button primary">
+            Add your first songs
+          </Link>
         </EmptyState>
       ) : items.length === 0 ? (
         <EmptyState title="No songs match">
@@ -165,7 +175,7 @@ export function LibraryPage({ route }: { route: Route }) {
       ) : (
         <>
           <div className={`table-wrap${songs.loading ? " is-loading" : ""}`}>
-            <table className="songs">
+            <table className="songs" aria-label="Songs">
               <thead>
                 <tr>
                   <th scope="col" className="col-check">
@@ -173,21 +183,23 @@ export function LibraryPage({ route }: { route: Route }) {
                       type="checkbox"
                       aria-label="Select all songs on this page"
                       checked={allSelected}
-                      onChange={() =>
-                        setSelected(allSelected ? new Set() : new Set(items.map((s) => s.id)))
-                      }
+                      onChange={() => setSelected(allSelected ? new Set() : new Set(items.map((s) => s.id)))}
                     />
                   </th>
                   {COLUMNS.map((col) => (
                     <th
                       key={col.label}
                       scope="col"
-                      aria-sort={col.field === sort ? (order === "asc" ? "ascending" : "descending") : undefined}
+                      aria-sort={
+                        col.field === sort ? (order === "asc" ? "ascending" : "descending") : undefined
+                      }
                     >
                       {col.field ? (
                         <button type="button" className="sort-button" onClick={() => sortBy(col.field!)}>
                           {col.label}
-                          <span aria-hidden="true">{col.field === sort ? (order === "asc" ? " ▲" : " ▼") : ""}</span>
+                          <span aria-hidden="true">
+                            {col.field === sort ? (order === "asc" ? " ▲" : " ▼") : ""}
+                          </span>
                         </button>
                       ) : (
                         col.label
@@ -216,7 +228,9 @@ export function LibraryPage({ route }: { route: Route }) {
                         {song.tags.length > 0 && (
                           <span className="tags">
                             {song.tags.map((t) => (
-                              <span key={t} className="tag">{t}</span>
+                              <span key={t} className="tag">
+                                {t}
+                              </span>
                             ))}
                           </span>
                         )}
@@ -233,26 +247,45 @@ export function LibraryPage({ route }: { route: Route }) {
                       </td>
                       <td data-label="Duration">{formatDuration(song.duration)}</td>
                       <td data-label="Added">{formatDate(song.created_at)}</td>
-                      <td data-label="Model"><code>{song.model_version}</code></td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="button small"
-                          aria-label={`${playing === song.id ? "Hide player for" : "Preview"} ${songLabel(song)}`}
-                          aria-expanded={playing === song.id}
-                          onClick={() => setPlaying(playing === song.id ? undefined : song.id)}
-                        >
-                          {playing === song.id ? "■" : "▶"}
-                        </button>
-                        <Link to="/check" params={{ a: song.id }} className="button small" aria-label={`Check ${songLabel(song)} against another song`}>
-                          Check
-                        </Link>
-                        <button type="button" className="button small" aria-label={`Edit ${songLabel(song)}`} onClick={() => setEditing(song)}>
-                          Edit
-                        </button>
-                        <button type="button" className="button small danger" aria-label={`Delete ${songLabel(song)}`} onClick={() => setDeleting([song])}>
-                          Delete
-                        </button>
+                      <td data-label="Model">
+                        <code>{song.model_version}</code>
+                      </td>
+                      <td>
+                        <div className="row-actions">
+                          <button
+                            type="button"
+                            className="button small"
+                            aria-label={`${playing === song.id ? "Hide player for" : "Preview"} ${songLabel(song)}`}
+                            aria-expanded={playing === song.id}
+                            onClick={() => setPlaying(playing === song.id ? undefined : song.id)}
+                          >
+                            {playing === song.id ? "■" : "▶"}
+                          </button>
+                          <Link
+                            to="/check"
+                            params={{ a: song.id }}
+                            className="button small"
+                            aria-label={`Check ${songLabel(song)} against another song`}
+                          >
+                            Check
+                          </Link>
+                          <button
+                            type="button"
+                            className="button small"
+                            aria-label={`Edit ${songLabel(song)}`}
+                            onClick={() => setEditing(song)}
+                          >
+                            Edit
+                          </button>
+                          <button
+                            type="button"
+                            className="button small danger"
+                            aria-label={`Delete ${songLabel(song)}`}
+                            onClick={() => setDeleting([song])}
+                          >
+                            Delete
+                          </button>
+                        </div>
                       </td>
                     </tr>
                     {playing === song.id && (

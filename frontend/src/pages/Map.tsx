@@ -19,7 +19,9 @@ export function MapPage() {
       <header className="page-header">
         <div>
           <h1 id="map-title">Map</h1>
-          <p className="lede">Each point is a song; close points sound alike. Colours are detected cover groups.</p>
+          <p className="lede">
+            Each point is a song; close points sound alike. Colours are detected cover groups.
+          </p>
         </div>
       </header>
       {map.error ? (
@@ -28,16 +30,24 @@ export function MapPage() {
         <Loading label="Computing the map…" />
       ) : points.length === 0 ? (
         <EmptyState title="Nothing to map yet">
-          <p><Link to="/add">Add a few songs</Link>; the map shows how they cluster.</p>
+          <p>
+            <Link to="/add">Add a few songs</Link>; the map shows how they cluster.
+          </p>
         </EmptyState>
       ) : (
         <div className="card">
           <ScatterMap points={shown} onOpen={(p) => navigate("/rank", { song: p.song.id })} />
           <ul className="legend" aria-label="Cover groups">
             {coverGroups.map(([g, n]) => (
-              <li key={g}><span className="swatch" style={{ background: groupColour(g) }} />Group {g + 1} · {n} songs</li>
+              <li key={g}>
+                <span className="swatch" style={{ background: groupColour(g) }} />
+                Group {g + 1} · {n} songs
+              </li>
             ))}
-            <li><span className="swatch" style={{ background: groupColour(-1) }} />Single songs</li>
+            <li>
+              <span className="swatch" style={{ background: groupColour(-1) }} />
+              Single songs
+            </li>
           </ul>
         </div>
       )}

@@ -38,7 +38,10 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
   const [saving, setSaving] = useState(false);
   const [confirmReembed, setConfirmReembed] = useState(false);
   const { jobs, add } = useJobs((job: Job) =>
-    notify(job.status === "done" ? "The library was re-embedded." : job.error ?? "Re-embedding failed.", job.status === "done" ? "success" : "error"),
+    notify(
+      job.status === "done" ? "The library was re-embedded." : (job.error ?? "Re-embedding failed."),
+      job.status === "done" ? "success" : "error",
+    ),
   );
   useEffect(() => setThreshold(model.threshold), [model.threshold]);
 
@@ -73,15 +76,36 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
   return (
     <>
       <dl className="stat-grid" aria-label="Model summary">
-        <div className="stat"><dt>Version</dt><dd><code>{model.version}</code></dd></div>
-        <div className="stat"><dt>Threshold</dt><dd>{model.threshold.toFixed(3)}</dd></div>
-        {saved.precision !== undefined && <div className="stat"><dt>Precision</dt><dd>{formatPercent(saved.precision, 1)}</dd></div>}
-        {saved.recall !== undefined && <div className="stat"><dt>Recall</dt><dd>{formatPercent(saved.recall, 1)}</dd></div>}
+        <div className="stat">
+          <dt>Version</dt>
+          <dd>
+            <code>{model.version}</code>
+          </dd>
+        </div>
+        <div className="stat">
+          <dt>Threshold</dt>
+          <dd>{model.threshold.toFixed(3)}</dd>
+        </div>
+        {saved.precision !== undefined && (
+          <div className="stat">
+            <dt>Precision</dt>
+            <dd>{formatPercent(saved.precision, 1)}</dd>
+          </div>
+        )}
+        {saved.recall !== undefined && (
+          <div className="stat">
+            <dt>Recall</dt>
+            <dd>{formatPercent(saved.recall, 1)}</dd>
+          </div>
+        )}
       </dl>
 
       <section className="card" aria-labelledby="threshold-title">
         <h2 id="threshold-title">Decision threshold</h2>
-        <p className="hint">Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer false alarms, raise it to miss fewer covers.</p>
+        <p className="hint">
+          Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer
+          false alarms, raise it to miss fewer covers.
+        </p>
         <div className="threshold-control">
           <label htmlFor="threshold">Threshold (distance)</label>
           <input
@@ -97,22 +121,59 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
         </div>
         <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
           At {threshold.toFixed(3)}:{" "}
-          {preview.precision !== undefined ? <>precision <strong>{formatPercent(preview.precision, 1)}</strong>, </> : null}
-          {preview.recall !== undefined ? <>recall <strong>{formatPercent(preview.recall, 1)}</strong></> : null}
-          {preview.fpr !== undefined ? <>, false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong></> : null}
-          {preview.precision === undefined && preview.recall === undefined && "no benchmark curve to preview."}
+          {preview.precision !== undefined ? (
+            <>
+              precision <strong>{formatPercent(preview.precision, 1)}</strong>,{" "}
+            </>
+          ) : null}
+          {preview.recall !== undefined ? (
+            <>
+              recall <strong>{formatPercent(preview.recall, 1)}</strong>
+            </>
+          ) : null}
+          {preview.fpr !== undefined ? (
+            <>
+              , false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong>
+            </>
+          ) : null}
+          {preview.precision === undefined &&
+            preview.recall === undefined &&
+            "no benchmark curve to preview."}
         </p>
         <div className="actions">
-          <button type="button" className="button primary" disabled={!changed || saving} onClick={() => void save()}>
+          <button
+            type="button"
+            className="button primary"
+            disabled={!changed || saving}
+            onClick={() => void save()}
+          >
             {saving ? "Saving…" : "Save threshold"}
           </button>
-          <button type="button" className="button" disabled={!changed} onClick={() => setThreshold(model.threshold)}>
+          <button
+            type="button"
+            className="button"
+            disabled={!changed}
+            onClick={() => setThreshold(model.threshold)}
+          >
             Reset
           </button>
         </div>
         <div className="chart-grid">
-          <CurveChart title="ROC curve" xLabel="false-positive rate" yLabel="true-positive rate" points={model.curves.roc ?? []} marker={preview.roc} diagonal />
-          <CurveChart title="Precision–recall curve" xLabel="recall" yLabel="precision" points={model.curves.pr ?? []} marker={preview.pr} />
+          <CurveChart
+            title="ROC curve"
+            xLabel="false-positive rate"
+            yLabel="true-positive rate"
+            points={model.curves.roc ?? []}
+            marker={preview.roc}
+            diagonal
+          />
+          <CurveChart
+            title="Precision–recall curve"
+            xLabel="recall"
+            yLabel="precision"
+            points={model.curves.pr ?? []}
+            marker={preview.pr}
+          />
         </div>
       </section>
 
@@ -138,9 +199,15 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
       <section className="card" aria-labelledby="reembed-title">
         <h2 id="reembed-title">Re-embed the library</h2>
         <p className="hint">After a model update, recompute every song's embedding with the current model.</p>
-        <button type="button" className="button" onClick={() => setConfirmReembed(true)}>Re-embed library</button>
+        <button type="button" className="button" onClick={() => setConfirmReembed(true)}>
+          Re-embed library
+        </button>
         {jobs.length > 0 && (
-          <ul className="job-list">{jobs.map((job) => <JobCard key={job.id} job={job} />)}</ul>
+          <ul className="job-list">
+            {jobs.map((job) => (
+              <JobCard key={job.id} job={job} />
+            ))}
+          </ul>
         )}
       </section>
 
@@ -158,7 +225,13 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
 }
 
 /** Renders a nested JSON object as a compact definition list. */
-export function KeyValues({ data, empty }: { data: Record<string, unknown> | undefined | null; empty: string }) {
+export function KeyValues({
+  data,
+  empty,
+}: {
+  data: Record<string, unknown> | undefined | null;
+  empty: string;
+}) {
   const entries = Object.entries(data ?? {});
   if (entries.length === 0) return <p className="muted">{empty}</p>;
   return (
@@ -178,7 +251,11 @@ function renderValue(value: unknown) {
   if (typeof value === "number") return Number.isInteger(value) ? value : value.toFixed(4);
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (Array.isArray(value)) {
-    return value.every((v) => typeof v !== "object") ? value.join(", ") : <KeyValues data={Object.fromEntries(value.map((v, i) => [String(i + 1), v]))} empty="–" />;
+    return value.every((v) => typeof v !== "object") ? (
+      value.join(", ")
+    ) : (
+      <KeyValues data={Object.fromEntries(value.map((v, i) => [String(i + 1), v]))} empty="–" />
+    );
   }
   if (typeof value === "object") return <KeyValues data={value as Record<string, unknown>} empty="–" />;
   return String(value);

@@ -45,10 +45,11 @@ export function RankPage({ route }: { route: Route }) {
           onChange={(song?: Song) => song && navigate("/rank", { song: song.id })}
         />
         <span className="or">or</span>
-        <div className="picker">
-          <label htmlFor="rank-clip">Upload a clip</label>
+        <label htmlFor="rank-clip" className="button upload-button">
+          Upload a clip
           <input
             id="rank-clip"
+            className="visually-hidden"
             type="file"
             accept="audio/*,video/*"
             onChange={(e) => {
@@ -57,12 +58,15 @@ export function RankPage({ route }: { route: Route }) {
               if (file) void rankClip(file);
             }}
           />
-        </div>
+        </label>
       </div>
 
       {!songId && !clip ? (
         <EmptyState title="Pick a song or upload a clip">
-          <p>Every song in the library is scored by how close its embedding is to the query. Songs above the threshold line are likely covers.</p>
+          <p>
+            Every song in the library is scored by how close its embedding is to the query. Songs above the
+            threshold line are likely covers.
+          </p>
         </EmptyState>
       ) : error ? (
         <ErrorBox error={error} onRetry={showClip ? undefined : songRank.reload} />
@@ -86,7 +90,9 @@ function RankView({ rank }: { rank: Rank }) {
       {query ? (
         <QuerySong song={query} />
       ) : (
-        <div className="card"><h2>Clip: {"upload" in rank.query ? rank.query.upload : ""}</h2></div>
+        <div className="card">
+          <h2>Clip: {"upload" in rank.query ? rank.query.upload : ""}</h2>
+        </div>
       )}
       <p className="summary" role="status">
         {rank.results.length === 0
@@ -102,7 +108,9 @@ function RankView({ rank }: { rank: Rank }) {
                 <th scope="col">Song</th>
                 <th scope="col">Similarity</th>
                 <th scope="col">Verdict</th>
-                <th scope="col"><span className="visually-hidden">Actions</span></th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -127,11 +135,14 @@ function QuerySong({ song }: { song: Song }) {
       <div>
         <h2>{songLabel(song)}</h2>
         <p className="muted">
-          {formatDuration(song.duration)} · added {formatDate(song.created_at)} · model <code>{song.model_version}</code>
+          {formatDuration(song.duration)} · added {formatDate(song.created_at)} · model{" "}
+          <code>{song.model_version}</code>
           {song.url && (
             <>
               {" · "}
-              <a href={song.url} target="_blank" rel="noreferrer noopener" className="link">source ↗</a>
+              <a href={song.url} target="_blank" rel="noreferrer noopener" className="link">
+                source ↗
+              </a>
             </>
           )}
         </p>
@@ -153,14 +164,18 @@ function ResultRow({ index, result, query }: { index: number; result: RankResult
         </Link>
       </td>
       <td>
-        <div className="similarity">
-          <div className="bar" aria-hidden="true"><div style={{ width: `${pct}%` }} /></div>
+        <div className="sim-cell">
+          <div className="bar" aria-hidden="true">
+            <div style={{ width: `${pct}%` }} />
+          </div>
           <span>{result.similarity.toFixed(1)}%</span>
         </div>
       </td>
       <td>
         {result.is_cover ? (
-          <span className="badge badge-cover" title={`probability ${formatPercent(result.probability)}`}>Cover · {formatPercent(result.probability)}</span>
+          <span className="badge badge-cover" title={`probability ${formatPercent(result.probability)}`}>
+            Cover · {formatPercent(result.probability)}
+          </span>
         ) : (
           <span className="badge badge-muted">{formatPercent(result.probability)}</span>
         )}

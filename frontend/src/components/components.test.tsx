@@ -1,0 +1,95 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import type { Job } from "../api";
+import { DistanceGauge } from "../pages/Check";
+import { isPlaylist, parseUrls } from "../pages/Add";
+import { JobCard } from "./JobCard";
+import { ConfirmDialog } from "./Modal";
+import { ErrorBox } from "./Status";
+import { ApiError } from "../api";
+
+const job = (over: Partial<Job>): Job => ({
+  id: "j1",
+  kind: "ingest_url",
+  status: "running",
+  stage: "extracting",
+  progress: 42,
+  song_id: null,
+  error: null,
+  source: "https://youtu.be/abc",
+  created_at: "2026-11-22T10:00:00Z",
+  updated_at: "2026-11-22T10:00:00Z",
+  ...over,
+});
+
+describe("JobCard", () => {
+  it("shows progress and stage", () => {
+    render(
+      <ul>
+        <JobCard job={job({})} />
+      </ul>,
+    );
+    const bar = screen.getByRole("progressbar");
+    expect(bar.getAttribute("aria-valuenow")).toBe("42");
+    expect(screen.getByText(/Extracting chroma features · 42%/)).toBeTruthy();
+  });
+  it("explains a failure in plain words", () => {
+    render(
+      <ul>
+        <JobCard job={job({ status: "failed", stage: "failed", error: "The video is private." })} />
+      </ul>,
+    );
+    expect(screen.getByText(/The video is private\. Check the source/)).toBeTruthy();
+  });
+});
+
+describe("ConfirmDialog", () => {
+  it("is a labelled dialog that confirms or cancels", () => {
+    const onConfirm = vi.fn();
+    const onCancel = vi.fn();
+    render(
+      <ConfirmDialog
+        title="Delete song?"
+        message="Sure?"
+        confirmLabel="Delete"
+        onConfirm={onConfirm}
+        onCancel={onCancel}
+      />,
+    );
+    const dialog = screen.getByRole("dialog", { name: "Delete song?" });
+    expect(dialog).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(onConfirm).toHaveBeenCalledOnce();
+    fireEvent.keyDown(document, { key: "Escape" });
+    expect(onCancel).toHaveBeenCalledOnce();
+  });
+});
+
+describe("ErrorBox", () => {
+  it("shows the API message and what to do next", () => {
+    render(<ErrorBox error={new ApiError("unauthorized", "Needs a key.", 401)} />);
+    expect(screen.getByRole("alert").textContent).toMatch(/Needs a key\..*API key/);
+  });
+});
+
+describe("DistanceGauge", () => {
+  it("describes the distance against the threshold", () => {
+    render(<DistanceGauge distance={0.41} threshold={0.62} />);
+    expect(screen.getByRole("img", { name: "Distance 0.410 against threshold 0.620" })).toBeTruthy();
+  });
+});
+
+describe("Add helpers", () => {
+  it("splits pasted URLs and drops duplicates", () => {
+    expect(parseUrls("https://a\nhttps://b, https://a  https://c")).toEqual([
+      "https://a",
+      "https://b",
+      "https://c",
+    ]);
+  });
+  it("recognises playlists", () => {
+    expect(isPlaylist("https://www.youtube.com/playlist?list=PL123")).toBe(true);
+    expect(isPlaylist("https://www.youtube.com/watch?v=abc&list=PL123")).toBe(false);
+    expect(isPlaylist("not a url")).toBe(false);
+  });
+});
