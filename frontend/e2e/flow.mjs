@@ -88,6 +88,15 @@ export async function runFlow(context, { base, shotDir, tunes }) {
   );
   await shot("add");
 
+  step("adding the same URLs again finds them in the library");
+  await page.getByLabel("YouTube URLs").fill(`${tunes.original}\n${tunes.other}`);
+  await page.getByRole("button", { name: "Add 2 songs" }).click();
+  const existing = page.getByRole("region", { name: "Already in the library" });
+  await until(
+    async () => (await existing.getByRole("listitem").count()) === 2,
+    "two songs already in the library",
+  );
+
   step("rank the library against the original");
   await page
     .getByRole("listitem")
@@ -102,6 +111,16 @@ export async function runFlow(context, { base, shotDir, tunes }) {
   const order = await ranked.locator("tbody tr:not(.threshold-row) td:nth-child(2)").allTextContents();
   console.log(`e2e:   ranking: ${order.join(" | ")}`);
   await shot("rank");
+
+  step("rank the library against an uploaded clip");
+  await page.getByLabel("Upload a clip").setInputFiles(tunes.coverFile);
+  await page.getByRole("heading", { name: /^Clip: / }).waitFor({ timeout: 60_000 });
+  await until(
+    async () => (await rowCount(page, "Ranked songs")) === 4,
+    "three results and the threshold line",
+  );
+  await page.goBack();
+  await page.getByRole("heading", { name: "Morning Song — The Test Band" }).waitFor();
 
   step("open the pair check from the rank view and see the explanation");
   await page.getByRole("link", { name: /^Compare with Morning Song \(live in D\)/ }).click();

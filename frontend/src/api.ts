@@ -124,6 +124,8 @@ export type Point = [number, number];
 
 export interface ModelInfo {
   version: string;
+  /** Songs embedded with another model version (re-embed to refresh them); not in docs/api.md. */
+  stale_songs?: number;
   threshold: number;
   calibration: Record<string, unknown>;
   config: Record<string, unknown>;
@@ -271,8 +273,9 @@ export const api = {
     request<Rank>("GET", "/rank", undefined, { song, ...options }),
   rankClip: (file: Blob, fileName: string) => request<Rank>("POST", "/rank", form(file, fileName)),
 
-  model: () => request<ModelInfo>("GET", "/model"),
-  setThreshold: (threshold: number) => request<ModelInfo>("PUT", "/model/threshold", { threshold }),
+  model: () => request<ModelInfo>("GET", "/model").then(normaliseModel),
+  setThreshold: (threshold: number) =>
+    request<ModelInfo>("PUT", "/model/threshold", { threshold }).then(normaliseModel),
   reembed: () => request<{ job: Job }>("POST", "/model/reembed"),
 
   map: () => request<{ points: MapPoint[] }>("GET", "/map"),
@@ -285,4 +288,13 @@ export function audioUrl(song: Song): string {
 
 export function isFinished(job: Job): boolean {
   return job.status === "done" || job.status === "failed";
+}
+
+/** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
+function normaliseModel(model: ModelInfo): ModelInfo {
+  const curves: Partial<ModelInfo["curves"]> = model.curves ?? {};
+  return {
+    ...model,
+    curves: { roc: curves.roc ?? [], pr: curves.pr ?? [], thresholds: curves.thresholds ?? [] },
+  };
 }

@@ -49,6 +49,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
   const step = (hi - lo) / 200 || 0.001;
   const preview = operatingPoint(model.curves, threshold);
   const saved = operatingPoint(model.curves, model.threshold);
+  const hasCurves = model.curves.roc.length > 0 || model.curves.pr.length > 0;
   const changed = Math.abs(threshold - model.threshold) > 1e-9;
 
   const save = async () => {
@@ -138,7 +139,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           ) : null}
           {preview.precision === undefined &&
             preview.recall === undefined &&
-            "no benchmark curve to preview."}
+            "this model's evaluation has no per-threshold figures to preview."}
         </p>
         <div className="actions">
           <button
@@ -158,23 +159,30 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             Reset
           </button>
         </div>
-        <div className="chart-grid">
-          <CurveChart
-            title="ROC curve"
-            xLabel="false-positive rate"
-            yLabel="true-positive rate"
-            points={model.curves.roc ?? []}
-            marker={preview.roc}
-            diagonal
-          />
-          <CurveChart
-            title="Precision–recall curve"
-            xLabel="recall"
-            yLabel="precision"
-            points={model.curves.pr ?? []}
-            marker={preview.pr}
-          />
-        </div>
+        {hasCurves ? (
+          <div className="chart-grid">
+            <CurveChart
+              title="ROC curve"
+              xLabel="false-positive rate"
+              yLabel="true-positive rate"
+              points={model.curves.roc ?? []}
+              marker={preview.roc}
+              diagonal
+            />
+            <CurveChart
+              title="Precision–recall curve"
+              xLabel="recall"
+              yLabel="precision"
+              points={model.curves.pr ?? []}
+              marker={preview.pr}
+            />
+          </div>
+        ) : (
+          <p className="muted">
+            No ROC or precision–recall curves yet: they appear once the model has been evaluated (
+            <code>coverscope evaluate covers80</code>).
+          </p>
+        )}
       </section>
 
       <div className="two-col">
@@ -198,7 +206,12 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
 
       <section className="card" aria-labelledby="reembed-title">
         <h2 id="reembed-title">Re-embed the library</h2>
-        <p className="hint">After a model update, recompute every song's embedding with the current model.</p>
+        <p className="hint">
+          After a model update, recompute every song's embedding with the current model.
+          {model.stale_songs
+            ? ` ${model.stale_songs} song${model.stale_songs === 1 ? " was" : "s were"} embedded with an older model.`
+            : ""}
+        </p>
         <button type="button" className="button" onClick={() => setConfirmReembed(true)}>
           Re-embed library
         </button>
