@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--pitch-shift", type=int, default=0, help="transpose queries (semitones)"
     )
+    evaluate.add_argument(
+        "--queries", type=int, default=None, help="use this many queries (spread), not all"
+    )
     evaluate.add_argument("--time-stretch", type=float, default=1.0, help="stretch queries (rate)")
     evaluate.set_defaults(handler=_evaluate)
 
