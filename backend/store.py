@@ -96,14 +96,20 @@ class GCSStore:
 
     def __init__(self, bucket: str, prefix: str = "", *, timeout: float = 10.0) -> None:
         from google.api_core.retry import Retry
+        from google.auth import exceptions as auth_exc
         from google.cloud import storage
 
-        if os.environ.get("STORAGE_EMULATOR_HOST"):
-            from google.auth.credentials import AnonymousCredentials
+        try:
+            if os.environ.get("STORAGE_EMULATOR_HOST"):
+                from google.auth.credentials import AnonymousCredentials
 
-            self._client = storage.Client(project="coverscope", credentials=AnonymousCredentials())
-        else:
-            self._client = storage.Client()
+                self._client = storage.Client(
+                    project="coverscope", credentials=AnonymousCredentials()
+                )
+            else:
+                self._client = storage.Client()
+        except auth_exc.GoogleAuthError as exc:
+            raise StorageUnavailable(f"no credentials for the feature bucket: {exc}") from exc
         self._bucket = self._client.bucket(bucket)
         self.prefix = prefix.strip("/")
         self.timeout = timeout

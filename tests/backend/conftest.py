@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,14 @@ import pytest
 
 from backend.embedded import EmbeddedMongo, free_port
 from model.audio import encode
-from tests.backend.stack import PROGRESSION_A, PROGRESSION_B, Stack, build_stack, synth
+from tests.backend.stack import (
+    PROGRESSION_A,
+    PROGRESSION_B,
+    Stack,
+    build_stack,
+    synth,
+    wait_port,
+)
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +63,8 @@ class AudioHandler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             try:
-                for i in range(0, len(data), 2048):
-                    self.wfile.write(data[i : i + 2048])
+                for i in range(0, len(data), 8192):
+                    self.wfile.write(data[i : i + 8192])
                     self.wfile.flush()
                     time.sleep(0.25)
             except (BrokenPipeError, ConnectionResetError):
@@ -86,16 +92,6 @@ def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedMongo]:
     server.stop()
 
 
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port}")
-
-
 @pytest.fixture(scope="session")
 def gcs_emulator() -> Iterator[str]:
     """A GCS emulator on loopback; google-cloud-storage finds it via STORAGE_EMULATOR_HOST."""
@@ -117,14 +113,6 @@ def gcs_emulator() -> Iterator[str]:
         os.environ["STORAGE_EMULATOR_HOST"] = previous
     proc.terminate()
     proc.wait(10)
-
-
-def make_bucket(name: str) -> None:
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
-
-    client = storage.Client(project="coverscope", credentials=AnonymousCredentials())
-    client.create_bucket(name)
 
 
 @pytest.fixture(scope="module")

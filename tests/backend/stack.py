@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -70,8 +71,8 @@ class Stack:
     def client(self) -> Any:
         return self.app.test_client()
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1"}
+    def start_worker(self, **env_overrides: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1", **env_overrides}
         assert self.log_path is not None
         with self.log_path.open("ab") as out:
             self.worker = subprocess.Popen(
@@ -141,3 +142,21 @@ def build_stack(
     if worker:
         stack.start_worker()
     return stack
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+def make_bucket(name: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project="coverscope", credentials=AnonymousCredentials())
+    client.create_bucket(name)

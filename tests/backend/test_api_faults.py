@@ -1,0 +1,84 @@
+"""Faults: the database goes away and comes back, the bucket is unreachable, a worker dies."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from backend.embedded import EmbeddedMongo, free_port
+from tests.backend.stack import build_stack
+
+
+def test_database_down_gives_503_and_the_app_recovers(tmp_path: Path, audio_server: str) -> None:
+    db = EmbeddedMongo(tmp_path / "db", port=free_port()).start()
+    try:
+        stack = build_stack(tmp_path, db, audio_server, worker=False, mongodb_timeout_ms=500)
+        client = stack.client
+        assert client.get("/api/songs").status_code == 200
+        db.stop()
+        for path in ("/api/songs", "/api/jobs", "/api/stats"):
+            reply = client.get(path)
+            assert reply.status_code == 503, path
+            assert reply.get_json()["error"]["code"] == "storage_unavailable"
+        health = client.get("/api/health")
+        assert health.status_code == 503
+        assert health.get_json()["status"] == "degraded" and health.get_json()["db"] != "ok"
+        add = client.post("/api/songs", json={"url": f"http://{audio_server}/song_a.m4a"})
+        assert add.status_code == 503
+        db.start()
+        assert client.get("/api/songs").status_code == 200
+        assert client.get("/api/health").get_json()["status"] == "ok"
+    finally:
+        db.stop()
+
+
+def test_unreachable_bucket_retries_then_fails_with_a_reason(
+    tmp_path: Path, mongo: EmbeddedMongo, audio_server: str, gcs_emulator: str
+) -> None:
+    stack = build_stack(
+        tmp_path,
+        mongo,
+        audio_server,
+        worker=False,
+        feature_store="gs://nowhere",
+        store_timeout_s=1.0,
+        job_retries=1,
+    )
+    dead = f"http://127.0.0.1:{free_port()}"
+    stack.start_worker(STORAGE_EMULATOR_HOST=dead)
+    try:
+        job = stack.add("song_a.m4a", audio_server)
+        assert job["status"] == "failed"
+        assert "bucket unreachable" in job["error"] and "gave up after retries" in job["error"]
+        assert job["attempts"] == 2
+        assert stack.client.get("/api/songs").get_json()["total"] == 0
+    finally:
+        stack.stop_worker()
+
+
+def test_worker_killed_mid_job_is_rerun_without_half_written_songs(
+    tmp_path: Path, mongo: EmbeddedMongo, audio_server: str
+) -> None:
+    stack = build_stack(tmp_path, mongo, audio_server, job_stale_s=2.0)
+    reply = stack.client.post("/api/songs", json={"url": f"http://{audio_server}/slow/song_a.m4a"})
+    job_id = reply.get_json()["job"]["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = stack.client.get(f"/api/jobs/{job_id}").get_json()
+        if job["stage"] == "downloading" and job["progress"] > 0:
+            break
+        time.sleep(0.1)
+    assert job["status"] == "running", job
+    stack.stop_worker(signal.SIGKILL)
+    assert stack.client.get("/api/songs").get_json()["total"] == 0
+    assert stack.client.get(f"/api/jobs/{job_id}").get_json()["status"] == "running"
+    time.sleep(2.5)  # the dead worker's heartbeat goes stale
+    stack.start_worker()
+    try:
+        done = stack.wait_job(job_id)
+        assert done["status"] == "done", done
+        assert done["attempts"] == 2
+        assert stack.client.get("/api/songs").get_json()["total"] == 1
+    finally:
+        stack.stop_worker()

@@ -1,0 +1,142 @@
+"""Small pieces: URL vetting, settings, array packing, the search index against brute force."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.db import connect, pack_array, unpack_array
+from backend.embedded import EmbeddedMongo
+from backend.library import urls_from_csv
+from backend.repository import SongRepository
+from backend.search import SearchIndex
+from backend.settings import Settings
+from backend.sources import validate_url
+from backend.store import LocalStore, array_bytes, bytes_array
+from model.errors import InvalidSource, NotFound
+
+
+@pytest.mark.parametrize(
+    ("url", "video_id"),
+    [
+        ("https://www.youtube.com/watch?v=QDYfEBY9NM4", "QDYfEBY9NM4"),
+        ("https://youtu.be/QDYfEBY9NM4?t=10", "QDYfEBY9NM4"),
+        ("https://m.youtube.com/watch?v=QDYfEBY9NM4&list=x", "QDYfEBY9NM4"),
+        ("https://music.youtube.com/watch?v=QDYfEBY9NM4", "QDYfEBY9NM4"),
+        ("https://www.youtube.com/shorts/QDYfEBY9NM4", "QDYfEBY9NM4"),
+        (" https://WWW.YOUTUBE.COM/watch?v=QDYfEBY9NM4 ", "QDYfEBY9NM4"),
+    ],
+)
+def test_youtube_urls_share_one_video_id(url: str, video_id: str) -> None:
+    source = validate_url(url, Settings())
+    assert source.video_id == video_id and source.kind == "youtube"
+    assert source.url == f"https://www.youtube.com/watch?v={video_id}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://user:pw@www.youtube.com/watch?v=QDYfEBY9NM4",
+        "http://localhost:5000/x",
+        "http://app.localhost/x",
+        "http://127.0.0.1:9/x",
+        "http://192.168.1.10/x",
+        "http://172.16.0.1/x",
+        "http://169.254.169.254/x",
+        "http://[fe80::1]/x",
+        "http://0.0.0.0/x",
+        "https://vimeo.com/123",
+        "http://www.youtube.com:99999/watch?v=QDYfEBY9NM4",
+    ],
+)
+def test_refused_urls(url: str) -> None:
+    with pytest.raises(InvalidSource):
+        validate_url(url, Settings())
+
+
+def test_loopback_is_allowed_only_for_the_configured_test_source() -> None:
+    settings = Settings(test_source="127.0.0.1:8123")
+    assert validate_url("http://127.0.0.1:8123/a.m4a", settings).kind == "web"
+    for url in (
+        "http://127.0.0.1:8124/a.m4a",
+        "https://127.0.0.1:8123/a.m4a",
+        "http://localhost:8123/a",
+    ):
+        with pytest.raises(InvalidSource):
+            validate_url(url, settings)
+    with pytest.raises(InvalidSource):
+        validate_url("https://www.youtube.com/watch?v=QDYfEBY9NM4", Settings(allowed_sources=()))
+
+
+def test_settings_from_env_and_back() -> None:
+    env = {
+        "MONGODB_URI": "mongodb://db:27017",
+        "FEATURE_STORE": "gs://b/p",
+        "REDIS_URL": "redis://r:6379/0",
+        "API_KEY": "k",
+        "MODEL_PATH": "/m.pt",
+        "ALLOWED_SOURCES": "youtube, other",
+        "MAX_UPLOAD_BYTES": "10",
+        "COVERSCOPE_DATA_DIR": "/srv/data",
+    }
+    settings = Settings.from_env(env)
+    assert settings.mongodb_uri == "mongodb://db:27017" and settings.api_key == "k"
+    assert settings.allowed_sources == ("youtube", "other") and settings.max_upload_bytes == 10
+    assert settings.model_path == Path("/m.pt") and settings.data_dir == Path("/srv/data")
+    assert Settings.from_env(settings.to_env()) == settings
+    assert Settings.from_env({}).api_key is None and Settings.from_env({}).mongodb_uri is None
+
+
+def test_arrays_round_trip_without_pickle() -> None:
+    x = np.random.default_rng(0).standard_normal((12, 50)).astype(np.float32)
+    assert np.array_equal(unpack_array(pack_array(x)), x)
+    assert np.array_equal(bytes_array(array_bytes(x)), x)
+    with pytest.raises(ValueError):
+        bytes_array(array_bytes(np.array([{"a": 1}], dtype=object)))
+
+
+def test_local_store_refuses_keys_outside_its_folder(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "features")
+    store.put("hpcp/x.npy", b"abc")
+    assert store.get("hpcp/x.npy") == b"abc"
+    with pytest.raises(NotFound):
+        store.get("../secret")
+    with pytest.raises(NotFound):
+        store.get("hpcp/missing.npy")
+
+
+def test_csv_urls() -> None:
+    data = b"\xef\xbb\xbfurl,title\nhttps://youtu.be/QDYfEBY9NM4,Let it be\n\n x , https://a.b/c \n"
+    assert urls_from_csv(data) == ["https://youtu.be/QDYfEBY9NM4", "https://a.b/c"]
+
+
+def test_search_index_matches_brute_force(mongo: EmbeddedMongo) -> None:
+    settings = Settings(mongodb_uri=mongo.uri, mongodb_db=f"u_{uuid.uuid4().hex[:10]}")
+    repo = SongRepository(connect(mongo.uri, settings))
+    repo.ensure_indexes()
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((40, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [
+        str(repo.insert({"title": f"s{i}", "model_version": "v1"}, v)["_id"])
+        for i, v in enumerate(vectors)
+    ]
+    repo.insert({"title": "old", "model_version": "v0"}, vectors[0])
+    index = SearchIndex(repo, "v1", check_every=0.0)
+    query = vectors[3]
+    hits = index.nearest(query, limit=5, exclude=ids[3])
+    brute = sorted(
+        (float(np.linalg.norm(query - v)), ids[i]) for i, v in enumerate(vectors) if i != 3
+    )[:5]
+    assert [str(doc["_id"]) for doc, _ in hits] == [i for _, i in brute]
+    assert [d for _, d in hits] == pytest.approx([d for d, _ in brute], abs=1e-5)
+    # A deleted song disappears at the next query (the library version changed).
+    repo.delete(brute[0][1])
+    assert brute[0][1] not in {str(doc["_id"]) for doc, _ in index.nearest(query, limit=5)}
+    assert len(index.snapshot().songs) == 39  # the v0 song is not mixed in
