@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from training.data import Version
 from training.evaluate import fuse
-from training.metrics import relevance_ranks
+from training.metrics import retrieval_scores
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +150,5 @@ def rerank_scores(
             order = top[np.argsort(we * z[:, 0] + wq * z[:, 1], kind="stable")]
             # The re-ranked top-K go first (negative ranks), the rest keep embedding order.
             ranked[q, order] = np.arange(len(order)) - len(order) - 10.0
-        out[name] = _map_of_queries(ranked, labels, queries)
+        out[name] = retrieval_scores(ranked[queries], labels, np.asarray(queries)).map
     return out
-
-
-def _map_of_queries(distances: np.ndarray, labels: np.ndarray, queries: list[int]) -> float:
-    """MAP over ``queries`` only (their rows of ``distances``)."""
-    aps = []
-    for q in queries:
-        ranks = relevance_ranks(distances[q], labels, q)
-        if ranks.size:
-            aps.append(float(np.mean(np.arange(1, ranks.size + 1) / ranks)))
-    return float(np.mean(aps)) if aps else 0.0
