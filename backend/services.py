@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from backend.db import connect
 from backend.job_repository import JobRepository
 from backend.repository import SongRepository
 from backend.settings import Settings
-from backend.store import FeatureStore, open_store
+from backend.store import FeatureStore, GCSStore, open_store
 from model.embed import Embedder
 from model.errors import StorageUnavailable
 from model.verdict import Calibration
@@ -69,6 +70,11 @@ def build_services(settings: Settings) -> Services:
             timeout=settings.store_timeout_s,
         ),
     )
+    try:
+        if isinstance(services.store, GCSStore) and os.environ.get("STORAGE_EMULATOR_HOST"):
+            services.store.ensure_bucket()
+    except StorageUnavailable as exc:
+        log.warning("feature bucket not ready: %s", exc.message)
     try:
         services.songs.ensure_indexes()
         services.jobs.ensure_indexes()

@@ -96,6 +96,8 @@ class Settings:
             values["model_path"] = Path(model)
         if frontend := get("COVERSCOPE_FRONTEND_DIR"):
             values["frontend_dir"] = Path(frontend)
+        if evaluation := get("COVERSCOPE_EVALUATION_DIR"):
+            values["evaluation_dir"] = Path(evaluation)
         if (sources := get("ALLOWED_SOURCES")) is not None:
             values["allowed_sources"] = _split(sources)
         for name, key, kind in [
@@ -138,6 +140,7 @@ class Settings:
             "MODEL_PATH": str(self.model_path) if self.model_path else None,
             "COVERSCOPE_TEST_SOURCE": self.test_source,
             "COVERSCOPE_FRONTEND_DIR": str(self.frontend_dir) if self.frontend_dir else None,
+            "COVERSCOPE_EVALUATION_DIR": str(self.evaluation_dir),
         }
         env.update({k: v for k, v in optional.items() if v is not None})
         return env

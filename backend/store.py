@@ -152,6 +152,13 @@ class GCSStore:
     def ping(self) -> None:
         self._call("bucket", self._bucket.reload)
 
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it is missing (for emulators; real buckets are made by ops)."""
+        try:
+            self.ping()
+        except NotFound:
+            self._call("bucket", self._client.create_bucket, self._bucket.name)
+
 
 def open_store(spec: str | None, *, default_root: Path, timeout: float = 10.0) -> FeatureStore:
     """``gs://bucket/prefix`` -> GCSStore; a path -> LocalStore; ``None`` -> ``default_root``."""
