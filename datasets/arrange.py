@@ -96,7 +96,7 @@ def sample_arrangement(
     *,
     base_tempo: float,
     n_soundfonts: int,
-    seconds: tuple[float, float] = (30.0, 70.0),
+    seconds: tuple[float, float] = (20.0, 45.0),
 ) -> Arrangement:
     """Draw one arrangement of ``tune``; ``base_tempo`` is the work's own tempo."""
     tempo = float(base_tempo * rng.uniform(0.75, 1.3))

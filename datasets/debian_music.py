@@ -44,9 +44,11 @@ MIDI_PACKAGE = "planetblupi-music-midi"
 AUDIO_SUFFIXES = (".ogg", ".opus", ".mp3", ".flac", ".wav")
 ARCHIVE_SUFFIXES = (".pk3",)
 MIN_TRACK_SECONDS = 25.0
-MAX_DECODE_SECONDS = 240.0
+MAX_DECODE_SECONDS = 180.0
 VERSIONS = 4
-WINDOW_SECONDS = (45.0, 90.0)
+WINDOW_SECONDS = (30.0, 60.0)
+MAX_START = 40.0
+"""Windows start in the first 40 s, so versions share most of their music."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,8 @@ def load(rec: Recording) -> np.ndarray:
         return decode(target, max_seconds=MAX_DECODE_SECONDS)
 
 
-def midi_tracks(path: str, *, transpose: int = 0) -> list[Track]:
-    """A MIDI file as note tracks (programs and drums as written)."""
+def midi_tracks(path: str, *, transpose: int = 0, max_seconds: float = 60.0) -> list[Track]:
+    """The first ``max_seconds`` of a MIDI file as note tracks (programs, drums as written)."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(path)
@@ -115,8 +117,14 @@ def midi_tracks(path: str, *, transpose: int = 0) -> list[Track]:
             program=inst.program,
             drums=inst.is_drum,
             notes=[
-                Note(n.pitch + (0 if inst.is_drum else transpose), n.start, n.end, n.velocity)
+                Note(
+                    n.pitch + (0 if inst.is_drum else transpose),
+                    n.start,
+                    min(n.end, max_seconds),
+                    n.velocity,
+                )
                 for n in inst.notes
+                if n.start < max_seconds
             ],
         )
         for inst in pm.instruments
@@ -140,7 +148,7 @@ def build_work(job: Job) -> list[ManifestEntry]:
         for v in range(VERSIONS):
             vrng = work_rng(job.seed, rec.work_id, v)
             seconds = min(total, float(vrng.uniform(*WINDOW_SECONDS)))
-            start = float(vrng.uniform(0, max(0.0, total - seconds) * 0.6))
+            start = float(vrng.uniform(0, min(max(0.0, total - seconds), MAX_START)))
             window = crop(y, start, seconds)
             label = f"window {start:.0f}-{start + seconds:.0f} s"
             if v == 0:
@@ -154,9 +162,8 @@ def build_work(job: Job) -> list[ManifestEntry]:
 
             r = renderer()
             shift = int(rng.integers(-3, 4))
-            rendered = r.render(
-                midi_tracks(rec.midi, transpose=shift), soundfont=int(rng.integers(2))
-            )
+            tracks = midi_tracks(rec.midi, transpose=shift, max_seconds=WINDOW_SECONDS[1])
+            rendered = r.render(tracks, soundfont=int(rng.integers(2)))
             plans.append((rels[-1], f"MIDI of the same tune, FluidSynth, {shift:+d} st", rendered))
     entries = []
     for v, (rel, transform, audio) in enumerate(plans):

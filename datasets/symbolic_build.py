@@ -11,7 +11,7 @@ from datasets.symbolic import WorkSpec, chorale_works, essen_works, to_tune, tun
 
 MIN_VERSIONS = 4
 MAX_VERSIONS = 6
-MAX_SECONDS = 120.0
+MAX_SECONDS = 60.0
 _RENDERER: Renderer | None = None
 
 
