@@ -4,7 +4,7 @@ import { songLabel } from "../format";
 
 const W = 800;
 const H = 520;
-const PAD = 24;
+const PAD = 32;
 const PALETTE = [
   "#4f46e5",
   "#db2777",
@@ -53,7 +53,12 @@ export function ScatterMap({ points, onOpen }: ScatterMapProps) {
           return (
             <g key={p.song.id}>
               {showLabels && (
-                <text className="map-label" x={cx + 10} y={cy + 4}>
+                <text
+                  className="map-label"
+                  x={cx > W * 0.75 ? cx - 10 : cx + 10}
+                  y={cy + 4}
+                  textAnchor={cx > W * 0.75 ? "end" : "start"}
+                >
                   {p.song.title}
                 </text>
               )}
