@@ -65,6 +65,11 @@ def work_rng(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
+def order_key(seed: int, work_id: str) -> str:
+    """A seeded shuffle that does not move a work when other works are added or removed."""
+    return hashlib.sha256(f"order:{seed}:{work_id}".encode()).hexdigest()
+
+
 def split_of(work_id: str, seed: int) -> str:
     """'val' for about ``VAL_FRACTION`` of works, fixed by the seed and the work id."""
     digest = hashlib.sha256(f"split:{seed}:{work_id}".encode()).digest()
@@ -149,16 +154,21 @@ def build(
         with ctx.Pool(workers, initializer=_init_worker, initargs=(name,)) as pool:
             yield from pool.imap_unordered(_run_in_worker, jobs, chunksize=1)
 
-    for done, (work_id, made, error) in enumerate(results(), 1):
-        if error is not None:
-            failures.append(f"{work_id}: {error}")
-            log.debug("skipped %s: %s", work_id, error)
-        elif len(made) >= 2:
-            entries.extend(made)
-        if done % 50 == 0 or done == len(jobs):
-            log.info(
-                "%d/%d works, %d versions, %d failed", done, len(jobs), len(entries), len(failures)
-            )
+    try:
+        for done, (work_id, made, error) in enumerate(results(), 1):
+            if error is not None:
+                failures.append(f"{work_id}: {error}")
+                log.debug("skipped %s: %s", work_id, error)
+            elif len(made) >= 2:
+                entries.extend(made)
+            if done % 50 == 0 or done == len(jobs):
+                n_failed = len(failures)
+                log.info(
+                    "%d/%d works, %d versions, %d failed", done, len(jobs), len(entries), n_failed
+                )
+    except KeyboardInterrupt:
+        # Ctrl-C (or kill -INT on this process): keep what is finished, write it, stop.
+        log.warning("interrupted: writing the %d versions finished so far", len(entries))
     entries.sort(key=lambda e: (e.work_id, e.version_id))
     _write(
         out,

@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from datasets.augment import colour, cover_like, crop
-from datasets.build import Builder, Job, feature_relpath, save_features, split_of, work_rng
+from datasets.build import (
+    Builder,
+    Job,
+    feature_relpath,
+    order_key,
+    save_features,
+    split_of,
+    work_rng,
+)
 from datasets.manifest import ManifestEntry, refuse_covers80
 from datasets.render import Note, Track
 from model.audio import decode
@@ -92,9 +100,7 @@ def list_works(seed: int) -> list[Recording]:
                             )
     # The same track may be installed several times (Drascula: once per language).
     unique = {r.work_id: r for r in sorted(works, key=lambda r: (r.work_id, r.path), reverse=True)}
-    works = sorted(unique.values(), key=lambda r: r.work_id)
-    order = work_rng(seed, "debian-order").permutation(len(works))
-    return [works[i] for i in order]
+    return sorted(unique.values(), key=lambda r: order_key(seed, r.work_id))
 
 
 def load(rec: Recording) -> np.ndarray:

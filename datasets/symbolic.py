@@ -21,6 +21,8 @@ BACH_LICENCE = "J.S. Bach chorales (public domain), encodings from the music21 c
 TUNEBOOK_LICENCE = "public-domain tune book, ABC transcription from the music21 corpus (BSD)"
 TUNE_BOOKS = ("oneills1850", "ryansMammoth", "airdsAirs", "nottingham-dataset")
 ESSEN_SKIP = ("test",)
+MAX_SAME_TITLE = 4
+GENERIC_TITLE = re.compile(r"^(a-)?do$|^untitled|^air$|^irish-air$|^no-title|^tune$")
 """Essen files that are music21's own test excerpts."""
 
 
@@ -85,19 +87,32 @@ def essen_works() -> list[WorkSpec]:
 
 
 def tunebook_works() -> list[WorkSpec]:
-    """Every tune of the ABC tune books, one work each."""
+    """The tunes of the ABC tune books; within a book, tunes of one title are one work.
+
+    O'Neill's files overlap and hold some tunes twice, transcribed by different people, so
+    a title seen 2-4 times in a book is one work with those transcriptions as its variants.
+    Generic titles ("Air", "A Do.", "Untitled") and titles seen more often stay separate.
+    """
     works = []
     for book in TUNE_BOOKS:
+        by_title: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for path in sorted((corpus_root() / book).glob("*.abc")):
             for tune in split_abc(path.read_text(encoding="latin-1")):
-                x = _abc_field(tune, "X")
-                name = f"{book}:{path.stem}:{x}:{_slug(_abc_field(tune, 'T'))}"
+                slug = _slug(_abc_field(tune, "T"))
+                by_title[slug].append((f"{path.stem}:{_abc_field(tune, 'X')}", tune))
+        for slug, tunes in sorted(by_title.items()):
+            if 2 <= len(tunes) <= MAX_SAME_TITLE and not GENERIC_TITLE.search(slug):
+                groups = [tunes]
+            else:
+                groups = [[t] for t in tunes]
+            for group in groups:
+                where = group[0][0] if len(group) == 1 else "title"
                 works.append(
                     WorkSpec(
-                        work_id=name,
-                        source=f"music21-{book}",
+                        work_id=f"{book}:{where}:{slug}",
+                        source=f"music21-{book}" + ("-variants" if len(group) > 1 else ""),
                         licence=TUNEBOOK_LICENCE,
-                        tunes=(TuneRef(abc=tune),),
+                        tunes=tuple(TuneRef(abc=t) for _, t in group),
                     )
                 )
     return works

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datasets.arrange import arrange, sample_arrangement
 from datasets.augment import colour
-from datasets.build import Builder, Job, feature_relpath, save_features, split_of, work_rng
+from datasets.build import (
+    Builder,
+    Job,
+    feature_relpath,
+    order_key,
+    save_features,
+    split_of,
+    work_rng,
+)
 from datasets.manifest import ManifestEntry
 from datasets.render import Renderer, find_soundfonts
 from datasets.symbolic import WorkSpec, chorale_works, essen_works, to_tune, tunebook_works
@@ -28,10 +36,9 @@ def list_works(seed: int) -> list[WorkSpec]:
     every = essen_works() + chorale_works() + tunebook_works()
     grouped = [w for w in every if len(w.tunes) > 1]
     single = [w for w in every if len(w.tunes) == 1]
-    order = work_rng(seed, "order")
-    return [grouped[i] for i in order.permutation(len(grouped))] + [
-        single[i] for i in order.permutation(len(single))
-    ]
+    return sorted(grouped, key=lambda w: order_key(seed, w.work_id)) + sorted(
+        single, key=lambda w: order_key(seed, w.work_id)
+    )
 
 
 def build_work(job: Job) -> list[ManifestEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +69,22 @@ def test_cli_arguments_reach_the_builder(
 def test_split_is_about_a_tenth() -> None:
     val = sum(split_of(f"w{i}", 0) == "val" for i in range(2000))
     assert 140 < val < 260
+
+
+def test_interrupt_writes_the_finished_works(
+    tmp_path: Path, recordings: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny = tiny_builder(recordings)
+    calls: list[str] = []
+
+    def stop_on_second(job: build_module.Job) -> list:
+        calls.append(job.work.work_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return build_work(job)
+
+    interrupted = replace(tiny, build_work=stop_on_second)
+    monkeypatch.setattr(build_module, "_registry", lambda: {"tiny": interrupted})
+    entries = build("tiny", tmp_path / "set", workers=1)
+    assert {e.work_id for e in entries} == {calls[0]}
+    assert read_manifest(tmp_path / "set" / "manifest.jsonl") == entries
