@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    COVERSCOPE_DATA_DIR=/data
+    COVERSCOPE_DATA_DIR=/data OPENBLAS_NUM_THREADS=1
 WORKDIR /app
 
 # torch is pinned in pyproject.toml; take the CPU-only wheel so the image stays small.

@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services.queue is None:
         services.queue = Queue(settings, lambda: services)
     if services.index is None:
-        services.index = SearchIndex(services.songs, services.embedder.version)
+        services.index = SearchIndex(
+            services.songs, services.embedder.version, services.calibration
+        )
 
     # APIFlask registers a schema used both nested and top-level twice; the spec is still right.
     warnings.filterwarnings("ignore", message=r".*already been added to the spec", module="apispec")

@@ -49,6 +49,19 @@ def calibrated_embedder(services: Services) -> tuple[Embedder, Calibration]:
     return dataclasses.replace(services.embedder, calibration=calibration), calibration
 
 
+def query_song(services: Services, song_id: str) -> tuple[dict[str, Any], np.ndarray]:
+    """A library song and its current embedding, from the search index when it is there."""
+    assert services.index is not None
+    snap = services.index.snapshot()
+    pos = snap.positions.get(song_id)
+    if pos is not None:
+        return snap.songs[pos], snap.matrix[pos]
+    song = services.songs.get(song_id, with_embedding=True)
+    vector = current_embedding(services, song)
+    song.pop("embedding", None)
+    return song, vector
+
+
 def current_embedding(services: Services, song: dict[str, Any]) -> np.ndarray:
     """A song's embedding under the current model; ``Conflict`` while it awaits re-embedding."""
     if song.get("model_version") != services.embedder.version:
@@ -96,8 +109,9 @@ def rank(
     """Library songs closest to ``query`` (an embedding); optionally re-rank the top ``rerank``
     by the Qmax alignment distance against ``chroma`` (the query's HPCP)."""
     assert services.index is not None
-    calibration = services.calibration()
-    hits = services.index.nearest(query, limit=max(limit, rerank), exclude=exclude)
+    snap = services.index.snapshot()
+    calibration = snap.calibration
+    hits = services.index.nearest(query, limit=max(limit, rerank), exclude=exclude, snap=snap)
     results: list[dict[str, Any]] = [
         {
             "song": doc,

@@ -3,7 +3,10 @@
 The index holds an (n, dim) float32 matrix of unit embeddings and the song documents, and
 reloads both when the database's library version changes (any insert, edit, delete or
 re-embedding, from any process). Brute force with numpy: for unit vectors
-``|a - b|^2 = 2 - 2 a.b``, so one matrix-vector product ranks the whole library.
+``|a - b|^2 = 2 - 2 a.b``, so one matrix-vector product ranks the whole library. From
+``faiss_above`` songs a faiss 8-bit scalar-quantised flat index (a quarter of the memory
+traffic) shortlists candidates that are then re-scored exactly, so results stay exact in
+practice and distances always are (see docs/benchmarks.md, "API service").
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from backend.repository import SongRepository
+from model.errors import CoverscopeError
+from model.verdict import Calibration
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +33,43 @@ class Snapshot:
     model_version: str
     matrix: np.ndarray
     songs: list[dict[str, Any]]
+    calibration: Calibration
     positions: dict[str, int] = field(default_factory=dict)
+    quantised: Any = None
+    """A faiss index over ``matrix`` for large libraries, else ``None``."""
 
 
 class SearchIndex:
-    """Thread-safe, lazily refreshed view of every song embedded by the current model."""
+    """Thread-safe, lazily refreshed view of every song embedded by the current model.
+
+    A small library reloads before answering, so a new song is ranked at once. Above
+    ``background_above`` songs the reload runs in a thread while queries keep using the
+    previous snapshot (a few seconds stale) instead of waiting for it.
+    """
 
     def __init__(
-        self, songs: SongRepository, model_version: str, *, check_every: float = 0.2
+        self,
+        songs: SongRepository,
+        model_version: str,
+        calibration: Callable[[], Calibration],
+        *,
+        check_every: float = 0.2,
+        background_above: int = 20_000,
+        faiss_above: int = 50_000,
     ) -> None:
         self.repo = songs
         self.model_version = model_version
+        self.load_calibration = calibration
         self.check_every = check_every
+        self.background_above = background_above
+        self.faiss_above = faiss_above
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._reloading = False
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot, reloaded first if the library changed."""
+        """The current snapshot, reloaded if the library changed."""
         now = time.monotonic()
         snap = self._snapshot
         if snap is not None and now - self._checked < self.check_every:
@@ -53,10 +78,31 @@ class SearchIndex:
         self._checked = now
         if snap is not None and snap.version == version:
             return snap
+        if snap is not None and len(snap.songs) > self.background_above:
+            self._reload_in_background(version)
+            return snap
         with self._lock:
             if self._snapshot is None or self._snapshot.version != version:
                 self._snapshot = self._load(version)
             return self._snapshot
+
+    def _reload_in_background(self, version: int) -> None:
+        with self._lock:
+            if self._reloading:
+                return
+            self._reloading = True
+
+        def run() -> None:
+            try:
+                fresh = self._load(version)
+                with self._lock:
+                    self._snapshot = fresh
+            except CoverscopeError as exc:
+                log.warning("search index reload failed: %s", exc.message)
+            finally:
+                self._reloading = False
+
+        threading.Thread(target=run, name="index-reload", daemon=True).start()
 
     def _load(self, version: int) -> Snapshot:
         started = time.perf_counter()
@@ -70,29 +116,55 @@ class SearchIndex:
         log.info(
             "search index: %d songs loaded in %.2f s", len(songs), time.perf_counter() - started
         )
-        return Snapshot(version, self.model_version, matrix, songs, positions)
-
-    def vector(self, song_id: str) -> np.ndarray | None:
-        snap = self.snapshot()
-        pos = snap.positions.get(song_id)
-        return None if pos is None else snap.matrix[pos]
+        calibration = self.load_calibration()
+        quantised = quantise(matrix) if len(songs) >= self.faiss_above else None
+        return Snapshot(
+            version, self.model_version, matrix, songs, calibration, positions, quantised
+        )
 
     def nearest(
-        self, query: np.ndarray, *, limit: int, exclude: str | None = None
+        self,
+        query: np.ndarray,
+        *,
+        limit: int,
+        exclude: str | None = None,
+        snap: Snapshot | None = None,
     ) -> list[tuple[dict[str, Any], float]]:
         """The ``limit`` closest songs to ``query`` as (song document, distance), closest first."""
-        snap = self.snapshot()
+        snap = snap or self.snapshot()
         n = snap.matrix.shape[0]
         if n == 0:
             return []
-        sims = snap.matrix @ np.asarray(query, dtype=np.float32)
+        query = np.ascontiguousarray(query, dtype=np.float32)
         skip = snap.positions.get(exclude) if exclude else None
-        if skip is not None:
-            sims[skip] = -np.inf
         k = min(limit, n - (1 if skip is not None else 0))
         if k <= 0:
             return []
-        top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+        if snap.quantised is not None:
+            shortlist = min(n, 2 * k + 64)
+            _, found = snap.quantised.search(query[None], shortlist)
+            candidates = found[0][found[0] >= 0]
+            sims = snap.matrix[candidates] @ query
+        else:
+            candidates = np.arange(n)
+            sims = snap.matrix @ query
+        if skip is not None:
+            sims[candidates == skip] = -np.inf
+        k = min(k, len(candidates))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
         top = top[np.argsort(-sims[top], kind="stable")]
         dists = np.sqrt(np.clip(2.0 - 2.0 * sims[top], 0.0, 4.0))
-        return [(snap.songs[i], float(d)) for i, d in zip(top, dists, strict=True)]
+        return [(snap.songs[int(candidates[i])], float(d)) for i, d in zip(top, dists, strict=True)]
+
+
+def quantise(matrix: np.ndarray) -> Any:
+    """An 8-bit scalar-quantised inner-product faiss index over the rows of ``matrix``."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # requests are concurrent already; threads only contend
+    index = faiss.IndexScalarQuantizer(
+        matrix.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    index.train(matrix)
+    index.add(matrix)
+    return index

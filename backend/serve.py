@@ -49,6 +49,12 @@ def gunicorn_command(host: str, port: int, *, processes: int = 2, threads: int =
     ]
 
 
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment of the API and worker processes: these settings, single-thread BLAS
+    (requests and jobs already run concurrently; BLAS threads inside each only contend)."""
+    return {"OPENBLAS_NUM_THREADS": "1", **os.environ, **settings.to_env()}
+
+
 def worker_command(threads: int) -> list[str]:
     return [sys.executable, "-m", "backend.worker", "--workers", str(threads)]
 
@@ -74,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
     if not settings.mongodb_uri:
         embedded = EmbeddedMongo(settings.db_dir).start()
         settings = settings.with_(mongodb_uri=embedded.uri)
-    env = {**os.environ, **settings.to_env()}
+    env = child_env(settings)
     workers = args.workers or 1
     stopping = False
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import request
+from flask import Response, jsonify, request
 
 from backend import compare, schemas
 from backend.api import chroma_cache, services
@@ -18,27 +18,25 @@ from model.pipeline import analyse_file
 bp = APIBlueprint("rank", __name__, url_prefix="/api/rank", tag="Rank")
 
 
-def _answer(
-    query: dict[str, Any], results: list[dict[str, Any]], threshold: float
-) -> dict[str, Any]:
+def _answer(query: dict[str, Any], results: list[dict[str, Any]], threshold: float) -> Response:
+    """The Rank object, serialised directly: it is the hot path and already in schema shape."""
     for entry in results:
         entry["song"] = song_out(entry["song"])
-    return {
-        "query": query,
-        "threshold": threshold,
-        "results": results,
-        "model_version": services().embedder.version,
-    }
+    return jsonify(
+        query=query,
+        threshold=threshold,
+        results=results,
+        model_version=services().embedder.version,
+    )
 
 
 @bp.get("")
 @bp.input(schemas.RankQuery, location="query", arg_name="query")
 @bp.output(schemas.Rank)
 @bp.doc(responses={404: "Unknown song id", 409: "The song awaits re-embedding"})
-def rank_song(query: dict[str, Any]) -> dict[str, Any]:
+def rank_song(query: dict[str, Any]) -> Response:
     s = services()
-    song = s.songs.get(query["song"], with_embedding=True)
-    vector = compare.current_embedding(s, song)
+    song, vector = compare.query_song(s, query["song"])
     chroma = chroma_cache().get(s, song["hpcp_key"]) if query["rerank"] else None
     results, calibration = compare.rank(
         s,
@@ -49,7 +47,6 @@ def rank_song(query: dict[str, Any]) -> dict[str, Any]:
         chroma=chroma,
         rerank=query["rerank"],
     )
-    song.pop("embedding", None)
     return _answer({"song": song_out(song)}, results, calibration.threshold)
 
 
@@ -57,7 +54,7 @@ def rank_song(query: dict[str, Any]) -> dict[str, Any]:
 @bp.input(schemas.RankUploadQuery, location="query", arg_name="query")
 @bp.output(schemas.Rank)
 @bp.doc(summary="Rank the library against an uploaded clip (multipart field 'file')")
-def rank_clip(query: dict[str, Any]) -> dict[str, Any]:
+def rank_clip(query: dict[str, Any]) -> Response:
     s = services()
     upload = request.files.get("file")
     if upload is None:

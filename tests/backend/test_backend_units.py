@@ -17,6 +17,7 @@ from backend.settings import Settings
 from backend.sources import validate_url
 from backend.store import LocalStore, array_bytes, bytes_array
 from model.errors import InvalidSource, NotFound
+from model.verdict import Calibration
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_search_index_matches_brute_force(mongo: EmbeddedMongo) -> None:
         for i, v in enumerate(vectors)
     ]
     repo.insert({"title": "old", "model_version": "v0"}, vectors[0])
-    index = SearchIndex(repo, "v1", check_every=0.0)
+    index = SearchIndex(repo, "v1", Calibration, check_every=0.0)
     query = vectors[3]
     hits = index.nearest(query, limit=5, exclude=ids[3])
     brute = sorted(

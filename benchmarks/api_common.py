@@ -1,0 +1,111 @@
+"""Shared pieces of the API benchmarks: a database, a gunicorn API, seeding, percentiles."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from backend.db import connect, now, pack_array  # noqa: E402
+from backend.embedded import EmbeddedMongo, free_port  # noqa: E402
+from backend.repository import SongRepository  # noqa: E402
+from backend.serve import child_env, gunicorn_command  # noqa: E402
+from backend.settings import Settings  # noqa: E402
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    arr = np.asarray(samples_ms)
+    return {
+        "n": int(arr.size),
+        "p50_ms": round(float(np.percentile(arr, 50)), 2),
+        "p95_ms": round(float(np.percentile(arr, 95)), 2),
+        "max_ms": round(float(arr.max()), 2),
+    }
+
+
+def seed_synthetic(repo: SongRepository, start: int, stop: int, version: str, dim: int) -> None:
+    """Insert songs ``start..stop`` with random unit embeddings (no features: rank only)."""
+    rng = np.random.default_rng(start)
+    batch = 2000
+    for lo in range(start, stop, batch):
+        hi = min(stop, lo + batch)
+        vectors = rng.standard_normal((hi - lo, dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        stamp = now()
+        docs = [
+            {
+                "title": f"Synthetic {i}",
+                "artist": f"Artist {i % 997}",
+                "tags": [],
+                "notes": "",
+                "source": "upload",
+                "duration": 200.0,
+                "model_version": version,
+                "embedding": pack_array(v),
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for i, v in zip(range(lo, hi), vectors, strict=True)
+        ]
+        repo.songs.insert_many(docs, ordered=False)
+    repo.bump()
+
+
+class Api:
+    """gunicorn serving ``create_app()`` against a given database (as ``coverscope serve`` does)."""
+
+    def __init__(self, settings: Settings, *, processes: int = 2, threads: int = 8) -> None:
+        self.port = free_port()
+        env = child_env(settings)
+        cmd = gunicorn_command("127.0.0.1", self.port, processes=processes, threads=threads)
+        cmd = [c for c in cmd if c not in ("--access-logfile", "-")]
+        self.proc = subprocess.Popen(
+            cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if self.get("/api/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.5)
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def get(self, path: str, conn: http.client.HTTPConnection | None = None) -> tuple[int, Any]:
+        own = conn is None
+        conn = conn or self.connection()
+        try:
+            conn.request("GET", path)
+            reply = conn.getresponse()
+            body = reply.read()
+            kind = reply.getheader("Content-Type", "")
+            return reply.status, json.loads(body) if "json" in kind else body
+        finally:
+            if own:
+                conn.close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def database(tmp: Path) -> tuple[EmbeddedMongo, Settings, SongRepository]:
+    db = EmbeddedMongo(tmp / "db").start()
+    settings = Settings(data_dir=tmp, mongodb_uri=db.uri, mongodb_db="bench")
+    repo = SongRepository(connect(db.uri, settings))
+    repo.ensure_indexes()
+    return db, settings, repo
