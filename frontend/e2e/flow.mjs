@@ -3,9 +3,15 @@ import { join } from "node:path";
 
 const JOB_TIMEOUT_MS = 150_000;
 
+let current = "start";
+
 function step(name) {
+  current = name;
   console.log(`e2e: ${name}`);
 }
+
+/** An error that stops `until` at once instead of being retried. */
+class Fatal extends Error {}
 
 /** Poll `check` until it returns a truthy value or fail with `what`. */
 async function until(check, what, timeoutMs = 20_000) {
@@ -16,6 +22,7 @@ async function until(check, what, timeoutMs = 20_000) {
       last = await check();
       if (last) return last;
     } catch (err) {
+      if (err instanceof Fatal) throw err;
       last = err;
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -27,8 +34,20 @@ async function rowCount(page, tableName) {
   return page.getByRole("table", { name: tableName }).locator("tbody tr:not(.player-row)").count();
 }
 
-export async function runFlow(context, { base, shotDir, tunes }) {
+export async function runFlow(context, options) {
   const page = context.pages()[0] ?? (await context.newPage());
+  try {
+    await journey(page, options);
+  } catch (err) {
+    await page
+      .screenshot({ path: join(options.shotDir, "failure.png"), fullPage: true })
+      .catch(() => undefined);
+    err.message = `step "${current}" at ${page.url()}: ${err.message}`;
+    throw err;
+  }
+}
+
+async function journey(page, { base, shotDir, tunes }) {
   page.setDefaultTimeout(30_000);
   const problems = [];
   page.on("console", (msg) => {
@@ -76,7 +95,7 @@ export async function runFlow(context, { base, shotDir, tunes }) {
   await until(
     async () => {
       const failed = page.locator(".job-failed .job-error");
-      if (await failed.count()) throw new Error(`a job failed: ${await failed.first().textContent()}`);
+      if (await failed.count()) throw new Fatal(`a job failed: ${await failed.first().textContent()}`);
       const values = await bars.evaluateAll((els) => els.map((e) => e.getAttribute("aria-valuenow")));
       return (
         values.every((v) => v === "100") &&
@@ -172,9 +191,12 @@ export async function runFlow(context, { base, shotDir, tunes }) {
       (await page.getByRole("columnheader", { name: /Title/ }).getAttribute("aria-sort")) === "ascending",
     "sorting by title",
   );
-  const firstTitle = await page.locator("table.songs tbody tr").first().locator(".song-title").textContent();
-  if (firstTitle !== "Evening Waltz")
-    throw new Error(`sorted by title, expected Evening Waltz first, got ${firstTitle}`);
+  await until(
+    async () =>
+      (await page.locator("table.songs tbody tr").first().locator(".song-title").textContent()) ===
+      "Evening Waltz",
+    "Evening Waltz first when sorted by title",
+  );
   await page.getByRole("button", { name: "Edit Evening Waltz — Other Artist" }).click();
   const dialog = page.getByRole("dialog", { name: "Edit song" });
   await dialog.getByLabel("Artist").fill("The Other Band");
@@ -234,6 +256,22 @@ export async function runFlow(context, { base, shotDir, tunes }) {
   await page.getByRole("dialog", { name: "Delete 2 songs?" }).getByRole("button", { name: "Delete" }).click();
   await toast("Deleted 2 songs.");
   await page.getByRole("heading", { name: "Your library is empty" }).waitFor();
+
+  step("record a clip from the microphone");
+  await nav("Add songs");
+  await page.getByRole("button", { name: "● Start recording" }).click();
+  await page.getByRole("button", { name: /Stop and add \(3 s\)/ }).waitFor({ timeout: 10_000 });
+  await page.getByRole("button", { name: /Stop and add/ }).click();
+  await until(
+    async () => {
+      const failed = page.locator(".job-failed .job-error");
+      if (await failed.count())
+        throw new Fatal(`the recording job failed: ${await failed.first().textContent()}`);
+      return (await page.getByRole("link", { name: "Open song →" }).count()) === 1;
+    },
+    "the recording to be added",
+    JOB_TIMEOUT_MS,
+  );
 
   if (problems.length) throw new Error(`the browser reported errors:\n  ${problems.join("\n  ")}`);
 }

@@ -57,8 +57,12 @@ async function main() {
         "--disable-sync",
         "--no-first-run",
         "--autoplay-policy=no-user-gesture-required",
+        // A synthetic microphone (a beeping tone) for the recorder, granted without a prompt.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
       ],
       viewport: { width: 1280, height: 860 },
+      permissions: ["microphone"],
     });
     await runFlow(context, {
       base: backend.base,

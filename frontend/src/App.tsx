@@ -1,4 +1,5 @@
 import { useEffect, useState, type ComponentType } from "react";
+import { HealthBadge } from "./components/HealthBadge";
 import { Settings } from "./components/Settings";
 import { AddPage } from "./pages/Add";
 import { CheckPage } from "./pages/Check";
@@ -82,6 +83,7 @@ export function App() {
             ))}
           </ul>
           <Settings />
+          <HealthBadge />
         </nav>
       </header>
       <main id="main" tabIndex={-1}>

@@ -153,6 +153,10 @@ function CheckResult({ check }: { check: PairCheck }) {
             aria-label={`Player B: ${songLabel(check.b)}`}
           />
           <Timeline song={check.b} spans={check.matches.map((m) => [m.b_start, m.b_end])} />
+          <p className="hint">
+            Orange bars mark the matched passages in each recording. Use the buttons under “Matched passages”
+            to hear them side by side.
+          </p>
         </div>
       </div>
 
