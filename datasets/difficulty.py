@@ -1,8 +1,12 @@
-"""How hard is a built set? Mean average precision of a trivial key-invariant baseline.
+"""How hard is a built set? Mean average precision of two trivial key-invariant baselines.
 
-Each version becomes its time-averaged chroma (12,); two versions are compared by the best
-cosine over the 12 transpositions. A source on which this baseline is already near-perfect
-teaches the CNN little; one near chance may be noise. Run:
+- ``profile``: each version's time-averaged chroma (12,), compared by the best cosine over
+  the 12 transpositions (key only, no time).
+- ``2dftm``: the median 2-D Fourier magnitude of 75-frame chroma patches at ~2.7 fps
+  (Bertin-Mahieux & Ellis 2012), invariant to key and to where a pattern starts.
+
+A source on which these baselines are already near-perfect teaches the CNN little; chance
+level is about 1 / works. Run:
 
     python -m datasets.difficulty /work/trainingdata/music21 [--max-works 400]
 """
@@ -30,6 +34,20 @@ def profile(path: Path) -> np.ndarray:
     return (c / (np.linalg.norm(c) or 1.0)).astype(np.float32)
 
 
+def fourier_magnitude(path: Path, *, block: int = 16, patch: int = 75) -> np.ndarray:
+    """Median |2-D FFT| of (12, patch) chroma patches: key- and shift-invariant, unit norm."""
+    from model.hpcp import block_mean
+
+    c = block_mean(np.load(path, allow_pickle=False), block)
+    if c.shape[1] < patch:
+        c = np.tile(c, (1, -(-patch // c.shape[1])))
+    starts = range(0, c.shape[1] - patch + 1, max(1, patch // 4))
+    mags = [np.abs(np.fft.fft2(c[:, a : a + patch])).ravel() for a in starts]
+    v = np.median(np.stack(mags), axis=0)
+    v = v - v.mean()
+    return (v / (np.linalg.norm(v) or 1.0)).astype(np.float32)
+
+
 def key_invariant_similarity(p: np.ndarray) -> np.ndarray:
     """(n, 12) profiles -> (n, n) best cosine over the 12 rotations."""
     rolled = np.stack([np.roll(p, k, axis=1) for k in range(12)])  # (12, n, 12)
@@ -52,7 +70,7 @@ def mean_average_precision(sim: np.ndarray, labels: list[str]) -> float:
 
 
 def difficulty(root: Path, *, max_works: int = 400, seed: int = 0) -> dict[str, dict[str, float]]:
-    """Baseline MAP per source, each on at most ``max_works`` works (queries against that source)."""
+    """Baseline MAPs per source, each on at most ``max_works`` of its works."""
     by_source: dict[str, dict[str, list[ManifestEntry]]] = defaultdict(lambda: defaultdict(list))
     for e in read_manifest(root / "manifest.jsonl"):
         by_source[e.source][e.work_id].append(e)
@@ -62,12 +80,14 @@ def difficulty(root: Path, *, max_works: int = 400, seed: int = 0) -> dict[str, 
         ids = sorted(works)
         chosen = [ids[i] for i in rng.permutation(len(ids))[:max_works]]
         entries = [e for w in chosen for e in works[w]]
+        labels = [e.work_id for e in entries]
         p = np.stack([profile(root / e.feature_path) for e in entries])
-        score = mean_average_precision(key_invariant_similarity(p), [e.work_id for e in entries])
+        f = np.stack([fourier_magnitude(root / e.feature_path) for e in entries])
         out[source] = {
             "works": len(chosen),
             "versions": len(entries),
-            "baseline_map": round(score, 3),
+            "map_profile": round(mean_average_precision(key_invariant_similarity(p), labels), 3),
+            "map_2dftm": round(mean_average_precision(f @ f.T, labels), 3),
         }
     return out
 
