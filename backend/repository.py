@@ -93,7 +93,12 @@ class SongRepository:
         cursor = (
             self.songs.find(query, HEAVY).sort(keys).skip((page - 1) * per_page).limit(per_page)
         )
-        return list(cursor), self.songs.count_documents(query)
+        total = (
+            self.songs.estimated_document_count()
+            if not query
+            else self.songs.count_documents(query)
+        )
+        return list(cursor), total
 
     @guarded
     def count(self) -> int:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backend.db import connect
 from backend.job_repository import JobRepository
+from backend.listing import Listing
 from backend.repository import SongRepository
 from backend.settings import Settings
 from backend.store import FeatureStore, GCSStore, open_store
@@ -30,6 +31,7 @@ class Services:
     songs: SongRepository
     jobs: JobRepository
     store: FeatureStore
+    listing: Listing | None = None
     queue: Queue | None = None
     index: SearchIndex | None = None
     _embedder: Embedder | None = field(default=None, repr=False)
@@ -60,9 +62,11 @@ def build_services(settings: Settings) -> Services:
     if not settings.mongodb_uri:
         raise StorageUnavailable("no database configured (MONGODB_URI)")
     db = connect(settings.mongodb_uri, settings)
+    songs = SongRepository(db)
     services = Services(
         settings=settings,
-        songs=SongRepository(db),
+        songs=songs,
+        listing=Listing(songs),
         jobs=JobRepository(db),
         store=open_store(
             settings.feature_store,

@@ -82,7 +82,9 @@ def bulk_add() -> tuple[dict[str, Any], int]:
 @bp.input(schemas.ListQuery, location="query", arg_name="query")
 @bp.output(schemas.SongPage)
 def list_songs(query: dict[str, Any]) -> dict[str, Any]:
-    items, total = services().songs.search(
+    listing = services().listing
+    assert listing is not None
+    items, total = listing.search(
         query["q"],
         page=query["page"],
         per_page=query["per_page"],
