@@ -132,7 +132,7 @@ def euclidean(q: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 _PAIR_DATA: dict[str, dict[int, np.ndarray]] = {}
-QMAX_CHUNK = 1000
+QMAX_CHUNK = 200
 
 
 def _qmax(pair: tuple[int, int]) -> float:
@@ -245,7 +245,7 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     refs = dict(enumerate(cached_chroma(tracks, cache, Variant(), workers=args.workers)))
     if variant.is_identity:
-        query_chroma = {int(q): refs[int(q)] for q in queries}
+        query_chroma = refs  # symmetric pairs (min, max) may start from any track
     else:
         chosen = [tracks[int(q)] for q in queries]
         transformed = cached_chroma(chosen, cache, variant, workers=args.workers)
