@@ -4,10 +4,13 @@ import { join } from "node:path";
 const JOB_TIMEOUT_MS = 150_000;
 
 let current = "start";
+let since = Date.now();
 
 function step(name) {
+  const took = ((Date.now() - since) / 1000).toFixed(1);
+  console.log(`e2e: ${name}  (previous step ${took} s)`);
   current = name;
-  console.log(`e2e: ${name}`);
+  since = Date.now();
 }
 
 /** An error that stops `until` at once instead of being retried. */
@@ -48,7 +51,7 @@ export async function runFlow(context, options) {
 }
 
 async function journey(page, { base, shotDir, tunes }) {
-  page.setDefaultTimeout(30_000);
+  page.setDefaultTimeout(60_000); // generous: the machine is shared; a pass takes ~30 s
   const problems = [];
   page.on("console", (msg) => {
     if (msg.type() === "error") problems.push(`console error: ${msg.text()} at ${msg.location().url}`);
@@ -133,7 +136,7 @@ async function journey(page, { base, shotDir, tunes }) {
 
   step("rank the library against an uploaded clip");
   await page.getByLabel("Upload a clip").setInputFiles(tunes.coverFile);
-  await page.getByRole("heading", { name: /^Clip: / }).waitFor({ timeout: 60_000 });
+  await page.getByRole("heading", { name: /^Clip: / }).waitFor({ timeout: 90_000 });
   await until(
     async () => (await rowCount(page, "Ranked songs")) === 4,
     "three results and the threshold line",
@@ -145,7 +148,7 @@ async function journey(page, { base, shotDir, tunes }) {
   await page.getByRole("link", { name: /^Compare with Morning Song \(live in D\)/ }).click();
   await page
     .getByRole("heading", { name: /Same song|Different songs/, level: 2 })
-    .waitFor({ timeout: 60_000 });
+    .waitFor({ timeout: 90_000 });
   await until(
     () => page.locator(".similarity img").evaluate((img) => img.complete && img.naturalWidth > 0),
     "the cross-similarity image",
@@ -176,7 +179,7 @@ async function journey(page, { base, shotDir, tunes }) {
   await page.getByRole("option", { name: "Morning Song — The Test Band" }).click();
   await page
     .getByRole("heading", { name: /Same song|Different songs/, level: 2 })
-    .waitFor({ timeout: 60_000 });
+    .waitFor({ timeout: 90_000 });
 
   step("search, sort, edit and preview in the library");
   await nav("Library");
@@ -215,6 +218,27 @@ async function journey(page, { base, shotDir, tunes }) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Map" }).waitFor();
   await page.getByRole("button", { name: "Menu" }).click();
   await shot("library-phone");
+
+  step("every page fits a phone screen");
+  const ids = await page.evaluate(() =>
+    fetch("/api/songs?sort=title&order=asc")
+      .then((r) => r.json())
+      .then((p) => p.items.map((s) => s.id)),
+  );
+  for (const route of [
+    "/",
+    "/add",
+    `/check?a=${ids[0]}&b=${ids[1]}`,
+    `/rank?song=${ids[1]}`,
+    "/model",
+    "/map",
+  ]) {
+    await page.goto(`${base}/#${route}`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await page.locator(".loading").waitFor({ state: "detached" });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) throw new Error(`#${route} is ${overflow} px wider than a phone screen`);
+  }
   await page.setViewportSize({ width: 1280, height: 860 });
 
   step("model card: preview and save a threshold");

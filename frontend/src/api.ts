@@ -10,6 +10,8 @@ export interface Song {
   source: string;
   url: string | null;
   video_id: string | null;
+  /** The uploaded file's name, for uploads (the backend sends it; not in docs/api.md). */
+  filename?: string | null;
   duration: number | null;
   tags: string[];
   notes: string;

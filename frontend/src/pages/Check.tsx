@@ -165,42 +165,44 @@ function CheckResult({ check }: { check: PairCheck }) {
         {check.matches.length === 0 ? (
           <p className="muted">No passage aligns well enough to highlight.</p>
         ) : (
-          <table className="matches">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">In A</th>
-                <th scope="col">In B</th>
-                <th scope="col">Score</th>
-              </tr>
-            </thead>
-            <tbody>
-              {check.matches.map((m: Match, i) => (
-                <tr key={i}>
-                  <td>{i + 1}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="button small"
-                      onClick={() => jump(playerA.current, playerB.current, m.a_start)}
-                    >
-                      ▶ Play A {formatDuration(m.a_start)}–{formatDuration(m.a_end)}
-                    </button>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="button small"
-                      onClick={() => jump(playerB.current, playerA.current, m.b_start)}
-                    >
-                      ▶ Play B {formatDuration(m.b_start)}–{formatDuration(m.b_end)}
-                    </button>
-                  </td>
-                  <td>{m.score.toFixed(0)}</td>
+          <div className="scroll-x">
+            <table className="matches">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">In A</th>
+                  <th scope="col">In B</th>
+                  <th scope="col">Score</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {check.matches.map((m: Match, i) => (
+                  <tr key={i}>
+                    <td>{i + 1}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="button small"
+                        onClick={() => jump(playerA.current, playerB.current, m.a_start)}
+                      >
+                        ▶ Play A {formatDuration(m.a_start)}–{formatDuration(m.a_end)}
+                      </button>
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        className="button small"
+                        onClick={() => jump(playerB.current, playerA.current, m.b_start)}
+                      >
+                        ▶ Play B {formatDuration(m.b_start)}–{formatDuration(m.b_end)}
+                      </button>
+                    </td>
+                    <td>{m.score.toFixed(0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
     </div>

@@ -242,7 +242,9 @@ export function LibraryPage({ route }: { route: Route }) {
                             {song.source === "youtube" ? "YouTube" : song.source || "link"} ↗
                           </a>
                         ) : (
-                          <span className="muted">{song.source || "upload"}</span>
+                          <span className="muted" title={song.filename ?? undefined}>
+                            {song.source || "upload"}
+                          </span>
                         )}
                       </td>
                       <td data-label="Duration">{formatDuration(song.duration)}</td>
