@@ -42,10 +42,10 @@ def chord_recording(path: Path, *, root_hz: float, seconds: float, seed: int) ->
 
 @pytest.fixture
 def recordings(tmp_path: Path) -> list[Path]:
-    """Two short 'tracks' (A major and C major triads, 30 s each)."""
+    """Two short 'tracks' (A major and C major triads, 16 s each)."""
     folder = tmp_path / "music"
     folder.mkdir()
     return [
-        chord_recording(folder / "a.flac", root_hz=220.0, seconds=30.0, seed=1),
-        chord_recording(folder / "c.flac", root_hz=261.63, seconds=30.0, seed=2),
+        chord_recording(folder / "a.flac", root_hz=220.0, seconds=16.0, seed=1),
+        chord_recording(folder / "c.flac", root_hz=261.63, seconds=16.0, seed=2),
     ]
