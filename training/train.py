@@ -131,7 +131,7 @@ class Trainer:
 
     def load_state(self) -> None:
         raw = torch.load(self.run_dir / STATE_FILE, map_location="cpu", weights_only=True)
-        if raw["config"] != self.config.to_dict():
+        if _recipe(raw["config"]) != _recipe(self.config.to_dict()):
             raise ValueError(f"{self.run_dir} was trained with another config; refusing to resume")
         self.network.load_state_dict(raw["network"])
         self.optimizer.load_state_dict(raw["optimizer"])
@@ -367,6 +367,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+OPERATIONAL = ("time_budget_minutes", "checkpoint_minutes", "ship", "fusion", "output_dir")
+"""Config fields that do not change the learned weights: a resume may change them."""
+
+
+def _recipe(config: dict[str, Any]) -> dict[str, Any]:
+    return plain({k: v for k, v in config.items() if k not in OPERATIONAL})
 
 
 def _python_rng_state() -> dict[str, Any]:

@@ -92,3 +92,13 @@ def test_refuses_manifest_pointing_into_covers80(synthetic_set: Path, tmp_path: 
     (folder / "manifest.jsonl").write_text(json.dumps(line) + "\n")
     with pytest.raises(Covers80Refused):
         train(_config(folder, tmp_path / "out"))
+
+
+def test_resume_refuses_another_recipe_but_accepts_a_new_budget(
+    synthetic_set: Path, tmp_path: Path
+) -> None:
+    train(_config(synthetic_set, tmp_path, steps=2))
+    again = train(_config(synthetic_set, tmp_path, steps=2, time_budget_minutes=5.0), resume=True)
+    assert again["steps"] == 2
+    with pytest.raises(ValueError, match="another config"):
+        train(_config(synthetic_set, tmp_path, steps=2, alpha=36.0), resume=True)
