@@ -1,7 +1,7 @@
 // The user journey the e2e test walks through, selecting by role and label like a person would.
 import { join } from "node:path";
 
-const JOB_TIMEOUT_MS = 150_000;
+const JOB_TIMEOUT_MS = 240_000;
 
 let current = "start";
 let since = Date.now();

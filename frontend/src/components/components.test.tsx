@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Job } from "../api";
 import { DistanceGauge } from "../pages/Check";
 import { isPlaylist, parseUrls } from "../pages/Add";
+import { BenchmarkTable } from "./BenchmarkTable";
 import { JobCard } from "./JobCard";
 import { ConfirmDialog } from "./Modal";
 import { ErrorBox } from "./Status";
@@ -91,5 +92,26 @@ describe("Add helpers", () => {
     expect(isPlaylist("https://www.youtube.com/playlist?list=PL123")).toBe(true);
     expect(isPlaylist("https://www.youtube.com/watch?v=abc&list=PL123")).toBe(false);
     expect(isPlaylist("not a url")).toBe(false);
+  });
+});
+
+describe("BenchmarkTable", () => {
+  it("shows one row per evaluation run with its headline metrics", () => {
+    render(
+      <BenchmarkTable
+        benchmarks={{
+          "covers80-hybrid": { tracks: 160, MAP: 0.8123, MR1: 4.25, "ROC-AUC": 0.95, timings: { wall_s: 3 } },
+        }}
+      />,
+    );
+    const table = screen.getByRole("table", { name: "Benchmark figures" });
+    expect(table.textContent).toContain("covers80-hybrid");
+    expect(table.textContent).toContain("0.812");
+    expect(table.textContent).toContain("4.3");
+  });
+  it("falls back to a listing for other shapes", () => {
+    render(<BenchmarkTable benchmarks={{ note: "not yet evaluated" }} />);
+    expect(screen.queryByRole("table")).toBeNull();
+    expect(screen.getByText("not yet evaluated")).toBeTruthy();
   });
 });

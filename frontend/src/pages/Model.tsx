@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { api, errorMessage, type Job, type ModelInfo } from "../api";
+import { BenchmarkTable } from "../components/BenchmarkTable";
 import { CurveChart } from "../components/CurveChart";
+import { KeyValues } from "../components/KeyValues";
 import { JobCard } from "../components/JobCard";
 import { ConfirmDialog } from "../components/Modal";
 import { ErrorBox, Loading } from "../components/Status";
@@ -185,16 +187,14 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
         )}
       </section>
 
-      <div className="two-col">
-        <section className="card" aria-labelledby="bench-title">
-          <h2 id="bench-title">Benchmarks</h2>
-          <KeyValues data={model.benchmarks} empty="No benchmark figures yet." />
-        </section>
-        <section className="card" aria-labelledby="training-title">
-          <h2 id="training-title">Training data</h2>
-          <KeyValues data={model.training} empty="No training summary." />
-        </section>
-      </div>
+      <section className="card" aria-labelledby="bench-title">
+        <h2 id="bench-title">Benchmarks</h2>
+        <BenchmarkTable benchmarks={model.benchmarks} />
+      </section>
+      <section className="card" aria-labelledby="training-title">
+        <h2 id="training-title">Training data</h2>
+        <KeyValues data={model.training} empty="No training summary." />
+      </section>
 
       <details className="card">
         <summary>Configuration and calibration</summary>
@@ -235,41 +235,4 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
       )}
     </>
   );
-}
-
-/** Renders a nested JSON object as a compact definition list. */
-export function KeyValues({
-  data,
-  empty,
-}: {
-  data: Record<string, unknown> | undefined | null;
-  empty: string;
-}) {
-  const entries = Object.entries(data ?? {});
-  if (entries.length === 0) return <p className="muted">{empty}</p>;
-  return (
-    <dl className="kv">
-      {entries.map(([key, value]) => (
-        <div key={key}>
-          <dt>{key.replace(/_/g, " ")}</dt>
-          <dd>{renderValue(value)}</dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
-
-function renderValue(value: unknown) {
-  if (value === null || value === undefined) return "–";
-  if (typeof value === "number") return Number.isInteger(value) ? value : value.toFixed(4);
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (Array.isArray(value)) {
-    return value.every((v) => typeof v !== "object") ? (
-      value.join(", ")
-    ) : (
-      <KeyValues data={Object.fromEntries(value.map((v, i) => [String(i + 1), v]))} empty="–" />
-    );
-  }
-  if (typeof value === "object") return <KeyValues data={value as Record<string, unknown>} empty="–" />;
-  return String(value);
 }
