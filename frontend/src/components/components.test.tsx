@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Job } from "../api";
-import { DistanceGauge } from "../pages/Check";
+import { DistanceGauge } from "./Explain";
 import { isPlaylist, parseUrls } from "../pages/Add";
 import { BenchmarkTable } from "./BenchmarkTable";
 import { JobCard } from "./JobCard";

@@ -1,12 +1,13 @@
-import { Fragment, useEffect, useState } from "react";
-import { api, audioUrl, errorMessage, type Song, type SortField, type SortOrder } from "../api";
+import { useEffect, useState } from "react";
+import { api, errorMessage, type Song, type SortField, type SortOrder } from "../api";
 import { EditSongDialog } from "../components/EditSongDialog";
 import { ConfirmDialog } from "../components/Modal";
 import { Pager } from "../components/Pager";
+import { SongRow } from "../components/SongRow";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
 import { useAsync } from "../hooks/useAsync";
-import { formatDate, formatDuration, songLabel } from "../format";
+import { songLabel } from "../format";
 import { Link, type Route } from "../router";
 
 const PER_PAGE = 20;
@@ -211,99 +212,17 @@ export function LibraryPage({ route }: { route: Route }) {
               </thead>
               <tbody>
                 {items.map((song) => (
-                  <Fragment key={song.id}>
-                    <tr aria-selected={selected.has(song.id)}>
-                      <td className="col-check">
-                        <input
-                          type="checkbox"
-                          aria-label={`Select ${songLabel(song)}`}
-                          checked={selected.has(song.id)}
-                          onChange={() => toggle(song.id)}
-                        />
-                      </td>
-                      <td data-label="Title">
-                        <Link to="/rank" params={{ song: song.id }} className="song-title">
-                          {song.title || "Untitled"}
-                        </Link>
-                        {song.tags.length > 0 && (
-                          <span className="tags">
-                            {song.tags.map((t) => (
-                              <span key={t} className="tag">
-                                {t}
-                              </span>
-                            ))}
-                          </span>
-                        )}
-                      </td>
-                      <td data-label="Artist">{song.artist || "–"}</td>
-                      <td data-label="Source">
-                        {song.url ? (
-                          <a href={song.url} target="_blank" rel="noreferrer noopener" className="link">
-                            {song.source === "youtube" ? "YouTube" : song.source || "link"} ↗
-                          </a>
-                        ) : (
-                          <span className="muted" title={song.filename ?? undefined}>
-                            {song.source || "upload"}
-                          </span>
-                        )}
-                      </td>
-                      <td data-label="Duration">{formatDuration(song.duration)}</td>
-                      <td data-label="Added">{formatDate(song.created_at)}</td>
-                      <td data-label="Model">
-                        <code>{song.model_version}</code>
-                      </td>
-                      <td>
-                        <div className="row-actions">
-                          <button
-                            type="button"
-                            className="button small"
-                            aria-label={`${playing === song.id ? "Hide player for" : "Preview"} ${songLabel(song)}`}
-                            aria-expanded={playing === song.id}
-                            onClick={() => setPlaying(playing === song.id ? undefined : song.id)}
-                          >
-                            {playing === song.id ? "■" : "▶"}
-                          </button>
-                          <Link
-                            to="/check"
-                            params={{ a: song.id }}
-                            className="button small"
-                            aria-label={`Check ${songLabel(song)} against another song`}
-                          >
-                            Check
-                          </Link>
-                          <button
-                            type="button"
-                            className="button small"
-                            aria-label={`Edit ${songLabel(song)}`}
-                            onClick={() => setEditing(song)}
-                          >
-                            Edit
-                          </button>
-                          <button
-                            type="button"
-                            className="button small danger"
-                            aria-label={`Delete ${songLabel(song)}`}
-                            onClick={() => setDeleting([song])}
-                          >
-                            Delete
-                          </button>
-                        </div>
-                      </td>
-                    </tr>
-                    {playing === song.id && (
-                      <tr className="player-row">
-                        <td colSpan={COLUMNS.length + 2}>
-                          <audio
-                            controls
-                            autoPlay
-                            preload="none"
-                            src={audioUrl(song)}
-                            aria-label={`Audio preview of ${songLabel(song)}`}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
+                  <SongRow
+                    key={song.id}
+                    song={song}
+                    columns={COLUMNS.length + 2}
+                    selected={selected.has(song.id)}
+                    playing={playing === song.id}
+                    onToggle={() => toggle(song.id)}
+                    onPlay={() => setPlaying(playing === song.id ? undefined : song.id)}
+                    onEdit={() => setEditing(song)}
+                    onDelete={() => setDeleting([song])}
+                  />
                 ))}
               </tbody>
             </table>
