@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from backend.sources import Source, download, validate_url
 from backend.store import array_bytes, content_key
 from model.audio import decode, duration
-from model.errors import Conflict, TooLarge
+from model.errors import Conflict, NotFound, TooLarge, UndecodableAudio
 from model.pipeline import analyse_signal
 
 if TYPE_CHECKING:
@@ -138,7 +138,11 @@ def ingest_upload(services: Services, job: dict[str, Any], report: Report) -> st
             "url": None,
             "filename": payload.get("filename"),
         }
-        song = analyse_and_store(services, path, meta, report)
+        try:
+            song = analyse_and_store(services, path, meta, report)
+        except (UndecodableAudio, TooLarge):
+            services.store.delete(payload["upload_key"])  # permanent: do not keep the bytes
+            raise
     services.store.delete(payload["upload_key"])
     return str(song["_id"])
 
@@ -151,12 +155,20 @@ def reembed_all(services: Services, job: dict[str, Any], report: Report) -> None
     embedder = services.embedder
     ids = services.songs.ids()
     report("embedding", 0)
+    missing = 0
     for i, song_id in enumerate(ids):
         doc = services.songs.feature_ref(song_id)
         if doc is None or doc.get("model_version") == embedder.version:
             continue
-        chroma = bytes_array(services.store.get(doc["hpcp_key"]))
+        try:
+            chroma = bytes_array(services.store.get(doc["hpcp_key"]))
+        except NotFound:
+            missing += 1
+            log.warning("song %s has no stored HPCP; it keeps its old embedding", song_id)
+            continue
         services.songs.set_embedding(song_id, reembed(chroma, embedder), embedder.version)
         if i % 10 == 0:
             report("embedding", 100.0 * (i + 1) / max(1, len(ids)))
     services.songs.bump()
+    if missing:
+        log.warning("re-embedding done; %d song(s) without stored features were skipped", missing)

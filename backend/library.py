@@ -125,6 +125,7 @@ def add_many(services: Services, urls: list[str], *, playlist: str | None = None
         if not source.playlist:
             raise InvalidInput("That URL is not a playlist.")
         urls = [*urls, *playlist_urls(source, services.settings, limit=MAX_BULK)]
+    urls = _expand_playlists(services, urls)
     if not urls:
         raise InvalidInput("No URLs given.")
     if len(urls) > MAX_BULK:
@@ -140,13 +141,29 @@ def add_many(services: Services, urls: list[str], *, playlist: str | None = None
         except CoverscopeError as exc:
             if exc.http_status >= 500:
                 raise
-            result.errors.append({"url": url, "error": {"code": exc.code, "message": exc.message}})
+            result.errors.append({"url": url, "error": exc.message, "code": exc.code})
             continue
         if added.job:
             result.jobs.append(added.job)
         elif added.song:
             result.existing.append(added.song)
     return result
+
+
+def _expand_playlists(services: Services, urls: list[str]) -> list[str]:
+    """Replace playlist URLs in a list by their videos (other entries are left as given)."""
+    out: list[str] = []
+    for url in urls:
+        try:
+            source = validate_url(url, services.settings)
+        except CoverscopeError:
+            out.append(url)  # reported per URL by add_url
+            continue
+        if source.playlist:
+            out.extend(playlist_urls(source, services.settings, limit=MAX_BULK))
+        else:
+            out.append(url)
+    return out
 
 
 def delete_songs(services: Services, song_ids: list[str]) -> int:

@@ -111,7 +111,8 @@ class SongRepository:
     @guarded
     def embeddings(self, model_version: str) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
         """Every song embedded by ``model_version``, with its vector."""
-        for doc in self.songs.find({"model_version": model_version}).sort("_id", ASCENDING):
+        # No sort: the order does not matter to the index, and unsorted results stream.
+        for doc in self.songs.find({"model_version": model_version}, batch_size=2000):
             vector = unpack_array(doc.pop("embedding"))
             yield doc, vector
 
@@ -121,7 +122,7 @@ class SongRepository:
 
     @guarded
     def ids(self) -> list[ObjectId]:
-        return [doc["_id"] for doc in self.songs.find({}, {"_id": 1}).sort("_id", ASCENDING)]
+        return [doc["_id"] for doc in self.songs.find({}, {"_id": 1}, batch_size=5000)]
 
     # -- writes ----------------------------------------------------------------------------
     @guarded

@@ -65,7 +65,8 @@ class BulkIn(Schema):
 
 class BulkError(Schema):
     url = fields.String()
-    error = fields.Dict()
+    error = fields.String(metadata={"description": "why this URL was not added"})
+    code = fields.String(metadata={"description": "the error code, as in error bodies"})
 
 
 class BulkOut(Schema):

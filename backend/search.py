@@ -40,11 +40,12 @@ class Snapshot:
 
 
 class SearchIndex:
-    """Thread-safe, lazily refreshed view of every song embedded by the current model.
+    """Thread-safe view of every song embedded by the current model, kept in sync.
 
-    A small library reloads before answering, so a new song is ranked at once. Above
-    ``background_above`` songs the reload runs in a thread while queries keep using the
-    previous snapshot (a few seconds stale) instead of waiting for it.
+    The first query loads the snapshot. After that a daemon thread polls the library version
+    every ``check_every`` seconds and swaps in a fresh snapshot when it changed, so queries
+    never wait on the database (a slow database only makes the view a little stale).
+    ``check_every=0`` instead checks synchronously on every query (tests).
     """
 
     def __init__(
@@ -54,55 +55,55 @@ class SearchIndex:
         calibration: Callable[[], Calibration],
         *,
         check_every: float = 0.2,
-        background_above: int = 20_000,
         faiss_above: int = 50_000,
     ) -> None:
         self.repo = songs
         self.model_version = model_version
         self.load_calibration = calibration
         self.check_every = check_every
-        self.background_above = background_above
         self.faiss_above = faiss_above
         self._snapshot: Snapshot | None = None
-        self._checked = 0.0
         self._lock = threading.Lock()
-        self._reloading = False
+        self._poller: threading.Thread | None = None
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot, reloaded if the library changed."""
-        now = time.monotonic()
+        """The current snapshot (loaded on first use)."""
         snap = self._snapshot
-        if snap is not None and now - self._checked < self.check_every:
+        if snap is not None and self.check_every > 0:
             return snap
+        self.refresh()
+        assert self._snapshot is not None
+        if self.check_every > 0:
+            self._start_poller()
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Reload if the library version changed; returns whether it did."""
         version = self.repo.version()
-        self._checked = now
-        if snap is not None and snap.version == version:
-            return snap
-        if snap is not None and len(snap.songs) > self.background_above:
-            self._reload_in_background(version)
-            return snap
+        if self._snapshot is not None and self._snapshot.version == version:
+            return False
         with self._lock:
-            if self._snapshot is None or self._snapshot.version != version:
-                self._snapshot = self._load(version)
-            return self._snapshot
+            if self._snapshot is not None and self._snapshot.version == version:
+                return False
+            self._snapshot = self._load(version)
+            return True
 
-    def _reload_in_background(self, version: int) -> None:
+    def _start_poller(self) -> None:
         with self._lock:
-            if self._reloading:
+            if self._poller is not None and self._poller.is_alive():
                 return
-            self._reloading = True
+            self._poller = threading.Thread(target=self._poll, name="index-poller", daemon=True)
+            self._poller.start()
 
-        def run() -> None:
+    def _poll(self) -> None:
+        while True:
+            time.sleep(self.check_every)
             try:
-                fresh = self._load(version)
-                with self._lock:
-                    self._snapshot = fresh
+                self.refresh()
             except CoverscopeError as exc:
-                log.warning("search index reload failed: %s", exc.message)
-            finally:
-                self._reloading = False
-
-        threading.Thread(target=run, name="index-reload", daemon=True).start()
+                log.debug("search index refresh skipped: %s", exc.message)
+            except Exception:
+                log.exception("search index refresh failed")
 
     def _load(self, version: int) -> Snapshot:
         started = time.perf_counter()

@@ -42,10 +42,10 @@ def main() -> None:
                 started = time.perf_counter()
                 conn = api.connection()
                 for _ in range(8):  # both processes load the new snapshot
-                    status, _ = api.get(
+                    status, body = api.get(
                         f"/api/rank?song={ids[0]}&limit={args.limit}", api.connection()
                     )
-                    assert status == 200
+                    assert status == 200, (status, body)
                 load_s = time.perf_counter() - started
                 rng = np.random.default_rng(size)
                 samples = []

@@ -135,7 +135,7 @@ def test_bulk_add_from_list_and_csv(stack: Stack, audio_server: str) -> None:
     assert reply.status_code == 202
     body = reply.get_json()
     assert len(body["jobs"]) == 1 and len(body["errors"]) == 2
-    assert {e["error"]["code"] for e in body["errors"]} == {"invalid_source"}
+    assert {e["code"] for e in body["errors"]} == {"invalid_source"}
     assert stack.wait_job(body["jobs"][0]["id"])["status"] == "done"
     csv = f"url,title\nhttp://{audio_server}/song_a.m4a,A\nhttp://{audio_server}/song_c.mp3,C\n"
     reply = stack.client.post(
