@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -141,3 +142,25 @@ def test_search_index_matches_brute_force(mongo: EmbeddedMongo) -> None:
     repo.delete(brute[0][1])
     assert brute[0][1] not in {str(doc["_id"]) for doc, _ in index.nearest(query, limit=5)}
     assert len(index.snapshot().songs) == 39  # the v0 song is not mixed in
+
+
+def test_model_figures_read_whatever_the_evaluation_left(tmp_path: Path) -> None:
+    from backend.api.model import evaluation_figures
+
+    assert evaluation_figures(tmp_path / "absent") == ({}, {})
+    folder = tmp_path / "evaluation"
+    folder.mkdir()
+    (folder / "broken.json").write_text("{not json")
+    (folder / "covers80-hybrid.json").write_text(
+        json.dumps({"method": "hybrid", "MAP": 0.7, "curves": {"roc": [[0, 0], [1, 1]], "pr": []}})
+    )
+    (folder / "covers80-embedding.json").write_text(
+        json.dumps({"method": "embedding", "MAP": 0.5, "curves": {"roc": [[0, 1]], "pr": [[1, 1]]}})
+    )
+    benchmarks, curves = evaluation_figures(folder)
+    assert set(benchmarks) == {"covers80-embedding", "covers80-hybrid"}
+    assert (
+        benchmarks["covers80-hybrid"]["MAP"] == 0.7
+        and "curves" not in benchmarks["covers80-hybrid"]
+    )
+    assert curves == {"roc": [[0, 1]], "pr": [[1, 1]], "thresholds": []}
