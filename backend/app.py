@@ -18,6 +18,7 @@ from backend.jobs import Queue
 from backend.search import SearchIndex
 from backend.services import Services, build_services
 from backend.settings import Settings
+from backend.web import docs_assets_blueprint
 from model.errors import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    if (assets := docs_assets_blueprint()) is not None:
+        app.register_blueprint(assets)
+        app.config.update(
+            SWAGGER_UI_CSS="/api/docs/assets/swagger-ui.css",
+            SWAGGER_UI_BUNDLE_JS="/api/docs/assets/swagger-ui-bundle.js",
+            SWAGGER_UI_STANDALONE_PRESET_JS="/api/docs/assets/swagger-ui-standalone-preset.js",
+            DOCS_FAVICON="/api/docs/assets/favicon-32x32.png",
+        )
     if settings.frontend_dir and (settings.frontend_dir / "index.html").is_file():
         from backend.web import frontend_blueprint
 

@@ -24,3 +24,18 @@ def frontend_blueprint(root: Path) -> Blueprint:
         return response
 
     return bp
+
+
+def docs_assets_blueprint() -> Blueprint | None:
+    """Swagger UI's files from the ``swagger-ui-bundle`` package, for ``/api/docs`` offline."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    bp = Blueprint("docs_assets", __name__, url_prefix="/api/docs/assets")
+
+    @bp.get("/<path:name>")
+    def asset(name: str) -> Response:
+        return send_from_directory(swagger_ui_path, name, max_age=86400)
+
+    return bp
