@@ -235,7 +235,7 @@ async function journey(page, { base, shotDir, tunes }) {
   ]) {
     await page.goto(`${base}/#${route}`);
     await page.getByRole("heading", { level: 1 }).waitFor();
-    await page.locator(".loading").waitFor({ state: "detached" });
+    await page.waitForFunction(() => !document.querySelector(".loading"));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (overflow > 1) throw new Error(`#${route} is ${overflow} px wider than a phone screen`);
   }
