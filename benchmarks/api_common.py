@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pymongo.errors import BulkWriteError
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -56,7 +57,11 @@ def seed_synthetic(repo: SongRepository, start: int, stop: int, version: str, di
             }
             for i, v in zip(range(lo, hi), vectors, strict=True)
         ]
-        repo.songs.insert_many(docs, ordered=False)
+        try:
+            repo.songs.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:  # a retried batch that had landed: ignore duplicates
+            if any(e["code"] != 11000 for e in exc.details["writeErrors"]):
+                raise
     repo.bump()
 
 
@@ -106,6 +111,7 @@ class Api:
 def database(tmp: Path) -> tuple[EmbeddedMongo, Settings, SongRepository]:
     db = EmbeddedMongo(tmp / "db").start()
     settings = Settings(data_dir=tmp, mongodb_uri=db.uri, mongodb_db="bench")
-    repo = SongRepository(connect(db.uri, settings))
+    # Seeding writes big batches: a patient client (the API itself uses the defaults).
+    repo = SongRepository(connect(db.uri, settings.with_(mongodb_timeout_ms=60_000)))
     repo.ensure_indexes()
     return db, settings, repo
