@@ -273,7 +273,8 @@ export const api = {
   check: (a: string, b: string) => request<PairCheck>("GET", "/check", undefined, { a, b }),
   rankSong: (song: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("GET", "/rank", undefined, { song, ...options }),
-  rankClip: (file: Blob, fileName: string) => request<Rank>("POST", "/rank", form(file, fileName)),
+  rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
+    request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
 
   model: () => request<ModelInfo>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>

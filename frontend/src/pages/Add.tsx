@@ -1,5 +1,5 @@
-import { useState, type DragEvent } from "react";
-import { adviceFor, api, errorMessage, type Job, type Song } from "../api";
+import { useEffect, useState, type DragEvent } from "react";
+import { adviceFor, api, errorMessage, isFinished, type Job, type Song } from "../api";
 import { JobCard } from "../components/JobCard";
 import { Recorder } from "../components/Recorder";
 import { useToast } from "../components/Toasts";
@@ -45,6 +45,14 @@ export function AddPage() {
       );
     } else if (job.status === "failed") notify(job.error ?? "A job failed.", "error");
   });
+
+  // Jobs still running from an earlier visit come back with their progress.
+  useEffect(() => {
+    api.listJobs(20).then(
+      (page) => add(page.items.filter((j) => !isFinished(j))),
+      () => undefined,
+    );
+  }, [add]);
 
   const urls = parseUrls(urlText);
   const single = urls.length === 1;

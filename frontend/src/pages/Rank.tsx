@@ -7,18 +7,24 @@ import { formatDate, formatDuration, formatPercent, songLabel } from "../format"
 import { Link, navigate, type Route } from "../router";
 
 const LIMIT = 50;
+/** How many of the closest songs the alignment re-rank re-scores when it is on. */
+const RERANK = 10;
 
 /** Rank the library against a song (or an uploaded clip), closest first, with the cover threshold. */
 export function RankPage({ route }: { route: Route }) {
   const songId = route.params.get("song") ?? undefined;
-  const songRank = useAsync(songId ? () => api.rankSong(songId, { limit: LIMIT }) : null, [songId]);
+  const rerank = route.params.get("rerank") ? RERANK : 0;
+  const songRank = useAsync(songId ? () => api.rankSong(songId, { limit: LIMIT, rerank }) : null, [
+    songId,
+    rerank,
+  ]);
   const [clip, setClip] = useState<{ name: string; rank?: Rank; error?: unknown }>();
 
   const rankClip = async (file: File) => {
-    navigate("/rank");
+    navigate("/rank", { rerank: rerank ? "1" : undefined });
     setClip({ name: file.name });
     try {
-      setClip({ name: file.name, rank: await api.rankClip(file, file.name) });
+      setClip({ name: file.name, rank: await api.rankClip(file, file.name, { limit: LIMIT, rerank }) });
     } catch (err) {
       setClip({ name: file.name, error: err });
     }
@@ -58,6 +64,14 @@ export function RankPage({ route }: { route: Route }) {
               if (file) void rankClip(file);
             }}
           />
+        </label>
+        <label className="check-label">
+          <input
+            type="checkbox"
+            checked={rerank > 0}
+            onChange={(e) => navigate("/rank", { song: songId, rerank: e.target.checked ? "1" : undefined })}
+          />
+          Re-rank the top {RERANK} by chroma alignment (slower, more precise)
         </label>
       </div>
 
