@@ -20,6 +20,7 @@ export function Modal({ title, onClose, children, footer }: ModalProps) {
     (first ?? panel.current)?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === "Escape") onClose();
+      if (event.key === "Tab") keepFocusInside(panel.current, event);
     };
     document.addEventListener("keydown", onKey);
     return () => {
@@ -80,4 +81,22 @@ export function ConfirmDialog({ title, message, confirmLabel, busy, onConfirm, o
       <p>{message}</p>
     </Modal>
   );
+}
+
+const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex='0']";
+
+/** Tab and Shift+Tab cycle through the dialog's controls instead of leaving it. */
+function keepFocusInside(panel: HTMLElement | null, event: KeyboardEvent) {
+  if (!panel) return;
+  const items = [...panel.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  if (items.length === 0) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (event.shiftKey && (document.activeElement === first || document.activeElement === panel)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
 }

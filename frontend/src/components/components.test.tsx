@@ -66,6 +66,27 @@ describe("ConfirmDialog", () => {
   });
 });
 
+describe("Modal focus", () => {
+  it("keeps Tab inside the dialog", () => {
+    render(
+      <ConfirmDialog
+        title="Delete song?"
+        message="Sure?"
+        confirmLabel="Delete"
+        onConfirm={() => undefined}
+        onCancel={() => undefined}
+      />,
+    );
+    const close = screen.getByRole("button", { name: "Close" });
+    const confirm = screen.getByRole("button", { name: "Delete" });
+    confirm.focus();
+    fireEvent.keyDown(document, { key: "Tab" });
+    expect(document.activeElement).toBe(close);
+    fireEvent.keyDown(document, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(confirm);
+  });
+});
+
 describe("ErrorBox", () => {
   it("shows the API message and what to do next", () => {
     render(<ErrorBox error={new ApiError("unauthorized", "Needs a key.", 401)} />);

@@ -161,7 +161,12 @@ function QuerySong({ song }: { song: Song }) {
           )}
         </p>
       </div>
-      <audio controls preload="none" src={audioUrl(song)} aria-label={`Play ${songLabel(song)}`} />
+      <div className="query-actions">
+        <audio controls preload="none" src={audioUrl(song)} aria-label={`Play ${songLabel(song)}`} />
+        <Link to="/check" params={{ a: song.id }} className="button small">
+          Check against another song
+        </Link>
+      </div>
     </div>
   );
 }
