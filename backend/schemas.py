@@ -213,3 +213,6 @@ class Stats(Schema):
     songs = fields.Integer()
     jobs = fields.Dict()
     model_version = fields.String()
+    index = fields.Dict(
+        metadata={"description": "this API process's search index: songs, library_version"}
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -103,12 +104,31 @@ class Api:
             if own:
                 conn.close()
 
+    def wait_indexed(self, songs: int, timeout: float = 600.0) -> None:
+        """Until every API process's search index holds ``songs`` songs (20 answers agree)."""
+        deadline = time.monotonic() + timeout
+        agreeing = 0
+        while agreeing < 20:
+            status, body = self.get("/api/stats")
+            ok = status == 200 and body["index"]["songs"] == songs
+            agreeing = agreeing + 1 if ok else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"search index never reached {songs} songs")
+            if not ok:
+                time.sleep(0.5)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
 
 
+def stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so ``finally`` blocks stop the servers we started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def database(tmp: Path) -> tuple[EmbeddedMongo, Settings, SongRepository]:
+    stop_cleanly_on_sigterm()
     db = EmbeddedMongo(tmp / "db").start()
     settings = Settings(data_dir=tmp, mongodb_uri=db.uri, mongodb_db="bench")
     # Seeding writes big batches: a patient client (the API itself uses the defaults).

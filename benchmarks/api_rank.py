@@ -40,6 +40,7 @@ def main() -> None:
                 have = size
                 ids = [str(i) for i in repo.ids()]
                 started = time.perf_counter()
+                api.wait_indexed(size)
                 conn = api.connection()
                 for _ in range(8):  # both processes load the new snapshot
                     status, body = api.get(

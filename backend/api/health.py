@@ -32,4 +32,11 @@ def health() -> tuple[dict[str, Any], int]:
 @bp.output(schemas.Stats)
 def stats() -> dict[str, Any]:
     s = services()
-    return {"songs": s.songs.count(), "jobs": s.jobs.counts(), "model_version": s.embedder.version}
+    assert s.index is not None
+    snap = s.index.snapshot()
+    return {
+        "songs": s.songs.count(),
+        "jobs": s.jobs.counts(),
+        "model_version": s.embedder.version,
+        "index": {"songs": len(snap.songs), "library_version": snap.version},
+    }

@@ -148,7 +148,8 @@ def test_bulk_add_from_list_and_csv(stack: Stack, audio_server: str) -> None:
     body = reply.get_json()
     assert len(body["existing"]) == 1 and len(body["jobs"]) == 1
     assert stack.wait_job(body["jobs"][0]["id"])["status"] == "done"
-    assert stack.client.get("/api/stats").get_json()["songs"] == 2
+    stats = stack.client.get("/api/stats").get_json()
+    assert stats["songs"] == 2 and stats["index"]["songs"] == 2
 
 
 @pytest.mark.parametrize(
