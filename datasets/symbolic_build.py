@@ -20,6 +20,7 @@ from datasets.symbolic import WorkSpec, chorale_works, essen_works, to_tune, tun
 MIN_VERSIONS = 4
 MAX_VERSIONS = 6
 MAX_SECONDS = 60.0
+GROUPED_PER_SINGLE = 2
 _RENDERER: Renderer | None = None
 
 
@@ -32,13 +33,24 @@ def renderer() -> Renderer:
 
 
 def list_works(seed: int) -> list[WorkSpec]:
-    """Variant groups (true covers) first, then single tunes; each class shuffled by seed."""
+    """Grouped works (true variants) and single tunes, two grouped to one single.
+
+    Each class is shuffled by the seed; once the grouped works run out only singles follow.
+    Singles (versions differ by arrangement only) are cleaner labels; groups are more
+    cover-like. Both are kept so the trainer can weigh them (``source`` tells them apart).
+    """
     every = essen_works() + chorale_works() + tunebook_works()
-    grouped = [w for w in every if len(w.tunes) > 1]
-    single = [w for w in every if len(w.tunes) == 1]
-    return sorted(grouped, key=lambda w: order_key(seed, w.work_id)) + sorted(
-        single, key=lambda w: order_key(seed, w.work_id)
+    grouped = sorted(
+        (w for w in every if len(w.tunes) > 1), key=lambda w: order_key(seed, w.work_id)
     )
+    single = sorted(
+        (w for w in every if len(w.tunes) == 1), key=lambda w: order_key(seed, w.work_id)
+    )
+    mixed: list[WorkSpec] = []
+    while grouped or single:
+        mixed += grouped[:GROUPED_PER_SINGLE] + single[:1]
+        grouped, single = grouped[GROUPED_PER_SINGLE:], single[1:]
+    return mixed
 
 
 def build_work(job: Job) -> list[ManifestEntry]:
