@@ -1,19 +1,57 @@
-"""Library pages, cached per library version.
+"""Library pages: list, search, sort and page the songs.
 
-Listing and searching run as database queries (``SongRepository.search``); identical queries
-between two library changes are answered from a small LRU keyed by the library version, so
-a UI polling the same page, or many users on page 1, cost one query per change.
+When the search index's snapshot is current (its library version equals the database's, one
+point lookup), pages come from its in-memory catalog: a case-insensitive substring match over
+title, artist and tags, sorted like the database would. Otherwise (a change not yet loaded)
+the query runs in the database, cached per library version.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.repository import SongRepository
+from backend.search import SearchIndex, Snapshot
 
 Page = tuple[list[dict[str, Any]], int]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _sort_key(field: str) -> Any:
+    if field == "duration":
+        return lambda d: (d.get("duration") is not None, d.get("duration") or 0.0, d["_id"])
+    if field == "created_at":
+        return lambda d: (d.get("created_at") or EPOCH, d["_id"])
+    return lambda d: (str(d.get(field) or ""), d["_id"])
+
+
+def _matches(doc: dict[str, Any], needle: str) -> bool:
+    text = " ".join([doc.get("title") or "", doc.get("artist") or "", *(doc.get("tags") or [])])
+    return needle in text.lower()
+
+
+def page_from_catalog(
+    snap: Snapshot, q: str | None, *, page: int, per_page: int, sort: str, order: str
+) -> Page:
+    key = (sort, order)
+    if key not in snap.orders:
+        positions = sorted(
+            range(len(snap.catalog)),
+            key=lambda i: _sort_key(sort)(snap.catalog[i]),
+            reverse=order == "desc",
+        )
+        snap.orders[key] = positions
+    ordered = (snap.catalog[i] for i in snap.orders[key])
+    needle = (q or "").strip().lower()
+    rows = [d for d in ordered if _matches(d, needle)] if needle else None
+    if rows is None:
+        start = (page - 1) * per_page
+        chosen = [snap.catalog[i] for i in snap.orders[key][start : start + per_page]]
+        return chosen, len(snap.catalog)
+    return rows[(page - 1) * per_page : page * per_page], len(rows)
 
 
 class Listing:
@@ -23,8 +61,24 @@ class Listing:
         self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
         self._lock = threading.Lock()
 
-    def search(self, q: str | None, *, page: int, per_page: int, sort: str, order: str) -> Page:
-        key = (self.songs.version(), (q or "").strip().lower(), page, per_page, sort, order)
+    def search(
+        self,
+        q: str | None,
+        *,
+        page: int,
+        per_page: int,
+        sort: str,
+        order: str,
+        index: SearchIndex | None = None,
+    ) -> Page:
+        version = self.songs.version()
+        if index is not None:
+            snap = index.snapshot()
+            if snap.version == version:
+                return page_from_catalog(
+                    snap, q, page=page, per_page=per_page, sort=sort, order=order
+                )
+        key = (version, (q or "").strip().lower(), page, per_page, sort, order)
         with self._lock:
             if key in self._pages:
                 self._pages.move_to_end(key)

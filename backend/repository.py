@@ -109,12 +109,13 @@ class SongRepository:
         return self.songs.count_documents({"model_version": {"$ne": model_version}})
 
     @guarded
-    def embeddings(self, model_version: str) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
-        """Every song embedded by ``model_version``, with its vector."""
+    def catalog(self, model_version: str) -> Iterator[tuple[dict[str, Any], np.ndarray | None]]:
+        """Every song, with its vector when ``model_version`` embedded it (else ``None``)."""
         # No sort: the order does not matter to the index, and unsorted results stream.
-        for doc in self.songs.find({"model_version": model_version}, batch_size=2000):
-            vector = unpack_array(doc.pop("embedding"))
-            yield doc, vector
+        for doc in self.songs.find({}, batch_size=2000):
+            packed = doc.pop("embedding", None)
+            current = packed is not None and doc.get("model_version") == model_version
+            yield doc, unpack_array(packed) if current else None
 
     @guarded
     def feature_ref(self, song_id: ObjectId) -> dict[str, Any] | None:

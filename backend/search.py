@@ -37,6 +37,10 @@ class Snapshot:
     positions: dict[str, int] = field(default_factory=dict)
     quantised: Any = None
     """A faiss index over ``matrix`` for large libraries, else ``None``."""
+    catalog: list[dict[str, Any]] = field(default_factory=list)
+    """Every song of the library (any model version), for listing and search."""
+    orders: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Catalog positions sorted by (field, order), computed on first use."""
 
 
 class SearchIndex:
@@ -109,9 +113,12 @@ class SearchIndex:
         started = time.perf_counter()
         songs: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
-        for doc, vector in self.repo.embeddings(self.model_version):
-            songs.append(doc)
-            vectors.append(vector)
+        catalog: list[dict[str, Any]] = []
+        for doc, vector in self.repo.catalog(self.model_version):
+            catalog.append(doc)
+            if vector is not None:
+                songs.append(doc)
+                vectors.append(vector)
         matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), np.float32)
         positions = {str(doc["_id"]): i for i, doc in enumerate(songs)}
         log.info(
@@ -120,7 +127,7 @@ class SearchIndex:
         calibration = self.load_calibration()
         quantised = quantise(matrix) if len(songs) >= self.faiss_above else None
         return Snapshot(
-            version, self.model_version, matrix, songs, calibration, positions, quantised
+            version, self.model_version, matrix, songs, calibration, positions, quantised, catalog
         )
 
     def nearest(

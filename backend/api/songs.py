@@ -82,14 +82,15 @@ def bulk_add() -> tuple[dict[str, Any], int]:
 @bp.input(schemas.ListQuery, location="query", arg_name="query")
 @bp.output(schemas.SongPage)
 def list_songs(query: dict[str, Any]) -> dict[str, Any]:
-    listing = services().listing
-    assert listing is not None
-    items, total = listing.search(
+    s = services()
+    assert s.listing is not None
+    items, total = s.listing.search(
         query["q"],
         page=query["page"],
         per_page=query["per_page"],
         sort=query["sort"],
         order=query["order"],
+        index=s.index,
     )
     return {
         "items": [song_out(s) for s in items],

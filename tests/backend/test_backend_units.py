@@ -164,3 +164,38 @@ def test_model_figures_read_whatever_the_evaluation_left(tmp_path: Path) -> None
         and "curves" not in benchmarks["covers80-hybrid"]
     )
     assert curves == {"roc": [[0, 1]], "pr": [[1, 1]], "thresholds": []}
+
+
+def test_catalog_pages_match_the_database_query(mongo: EmbeddedMongo) -> None:
+    """The in-memory listing answers exactly what the database query answers."""
+    from backend.listing import page_from_catalog
+
+    settings = Settings(mongodb_uri=mongo.uri, mongodb_db=f"u_{uuid.uuid4().hex[:10]}")
+    repo = SongRepository(connect(mongo.uri, settings))
+    repo.ensure_indexes()
+    rng = np.random.default_rng(2)
+    words = ["Yellow", "Blue", "yellow submarine", "Red", "Green day", "blues"]
+    for i in range(30):
+        vector = rng.standard_normal(8).astype(np.float32)
+        song = {
+            "title": f"{words[i % 6]} {i}",
+            "artist": words[(i * 5) % 6],
+            "tags": [words[i % 4]],
+            "duration": None if i % 7 == 0 else float(i % 5),
+            "model_version": "v1",
+        }
+        repo.insert(song, vector / np.linalg.norm(vector))
+    index = SearchIndex(repo, "v1", Calibration, check_every=0.0)
+    snap = index.snapshot()
+    for q in (None, "yellow", "BLUE", "day", "nothing"):
+        for sort in ("created_at", "title", "artist", "duration"):
+            for order in ("asc", "desc"):
+                for page in (1, 3):
+                    want = repo.search(q, page=page, per_page=4, sort=sort, order=order)
+                    got = page_from_catalog(snap, q, page=page, per_page=4, sort=sort, order=order)
+                    assert [d["_id"] for d in got[0]] == [d["_id"] for d in want[0]], (
+                        q,
+                        sort,
+                        order,
+                    )
+                    assert got[1] == want[1]
