@@ -66,9 +66,21 @@ export async function startBackend({
   if (!existsSync(coverscope)) throw new Error(`${coverscope} not found: run 'make setup' first.`);
   const port = await freePort();
   const log = openSync(logFile, "a");
+  // Embedded defaults: no external database, bucket, queue or API key from the caller's shell.
+  const env = { ...process.env };
+  for (const name of [
+    "MONGODB_URI",
+    "FEATURE_STORE",
+    "REDIS_URL",
+    "API_KEY",
+    "COVERSCOPE_DATA_DIR",
+    "MODEL_PATH",
+  ]) {
+    delete env[name];
+  }
   const child = spawn(coverscope, ["serve", "--port", String(port), "--data-dir", dataDir], {
     env: {
-      ...process.env,
+      ...env,
       COVERSCOPE_TEST_SOURCE: testSource,
       COVERSCOPE_FRONTEND_DIR: frontendDir,
       JOB_RETRIES: "0",
