@@ -6,10 +6,12 @@ interface SongPickerProps {
   label: string;
   value: string | undefined;
   onChange: (song: Song | undefined) => void;
+  /** Focus this picker on mount, e.g. the second song when the first came from a link. */
+  autoFocus?: boolean;
 }
 
 /** A searchable combobox over the library (`GET /api/songs?q=`). */
-export function SongPicker({ label, value, onChange }: SongPickerProps) {
+export function SongPicker({ label, value, onChange, autoFocus }: SongPickerProps) {
   const inputId = useId();
   const listId = useId();
   const [text, setText] = useState("");
@@ -69,6 +71,7 @@ export function SongPicker({ label, value, onChange }: SongPickerProps) {
         aria-controls={listId}
         aria-autocomplete="list"
         autoComplete="off"
+        autoFocus={autoFocus}
         placeholder="Search by title or artist…"
         value={text}
         onFocus={() => setOpen(true)}

@@ -38,7 +38,7 @@ export function CheckPage({ route }: { route: Route }) {
         >
           ⇄
         </button>
-        <SongPicker label="Second song" value={b} onChange={(s) => pick("b", s)} />
+        <SongPicker label="Second song" value={b} onChange={(s) => pick("b", s)} autoFocus={!!a && !b} />
       </div>
 
       {!ready ? (
