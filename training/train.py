@@ -28,7 +28,7 @@ from model.embed import DEFAULT_CHECKPOINT, Embedder
 from model.network import CoverNet
 from training.config import MinerPhase, TrainConfig, load_config
 from training.data import BatchStream, Version, VersionDataset, load_splits
-from training.validation import calibrate, evaluate
+from training.validation import calibrate, evaluate, scores_by_group, source_family
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +265,9 @@ class Trainer:
             "best_step": int(best["step"]),
             "wall_minutes": round(self.state.elapsed / 60.0, 2),
             "val": scores.to_dict(),
+            "val_by_source": scores_by_group(
+                distances, self.val_labels, [source_family(v.source) for v in self.val]
+            ),
             "calibration_pairs": cal_summary,
             "config": self.config.to_dict(),
             "torch": str(torch.__version__),
@@ -369,7 +372,15 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-OPERATIONAL = ("time_budget_minutes", "checkpoint_minutes", "ship", "fusion", "output_dir")
+OPERATIONAL = (
+    "name",
+    "version",
+    "time_budget_minutes",
+    "checkpoint_minutes",
+    "ship",
+    "fusion",
+    "output_dir",
+)
 """Config fields that do not change the learned weights: a resume may change them."""
 
 

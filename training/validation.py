@@ -58,3 +58,20 @@ def calibrate(
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
     }
     return calibration, summary
+
+
+def scores_by_group(
+    distances: np.ndarray, labels: np.ndarray, groups: list[str]
+) -> dict[str, dict[str, float]]:
+    """Retrieval scores of each group's queries (e.g. per data source family), still ranked
+    against the whole validation set."""
+    out = {}
+    for group in sorted(set(groups)):
+        rows = np.array([i for i, g in enumerate(groups) if g == group])
+        out[group] = retrieval_scores(distances[rows], labels, rows).to_dict()
+    return out
+
+
+def source_family(source: str) -> str:
+    """``music21-essen-variants`` -> ``music21``, ``debian-nexuiz-music`` -> ``debian``."""
+    return source.split("-", 1)[0]
