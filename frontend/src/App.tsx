@@ -82,6 +82,9 @@ export function App() {
               </li>
             ))}
           </ul>
+          <a className="api-docs" href="/api/docs" target="_blank" rel="noreferrer">
+            API docs ↗
+          </a>
           <Settings />
           <HealthBadge />
         </nav>

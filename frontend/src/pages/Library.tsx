@@ -48,6 +48,9 @@ export function LibraryPage({ route }: { route: Route }) {
     [q, page, sort, order],
   );
   const items = songs.data?.items ?? [];
+
+  // A selection belongs to the page of results it was made on.
+  useEffect(() => setSelected(new Set()), [q, page, sort, order]);
   const allSelected = items.length > 0 && items.every((s) => selected.has(s.id));
 
   const sortBy = (field: SortField) => {
@@ -80,7 +83,9 @@ export function LibraryPage({ route }: { route: Route }) {
       }
       setSelected(new Set());
       setDeleting(undefined);
-      songs.reload();
+      // Emptied the last page: step back instead of showing "no songs match".
+      if (page > 1 && deleting.length >= items.length) setPage(page - 1);
+      else songs.reload();
     } catch (err) {
       notify(`Could not delete: ${errorMessage(err)}`, "error");
     } finally {
