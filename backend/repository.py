@@ -102,7 +102,7 @@ class SongRepository:
 
     @guarded
     def count(self) -> int:
-        return self.songs.count_documents({})
+        return self.songs.estimated_document_count()
 
     @guarded
     def count_stale(self, model_version: str) -> int:
