@@ -118,6 +118,8 @@ async function journey(page, { base, shotDir, tunes }) {
     async () => (await existing.getByRole("listitem").count()) === 2,
     "two songs already in the library",
   );
+  await page.getByLabel("Import a CSV of URLs").setInputFiles(tunes.csv);
+  await toast("urls.csv: 0 started, 2 already in the library, 0 not added.");
 
   step("rank the library against the original");
   await page

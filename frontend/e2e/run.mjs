@@ -3,7 +3,7 @@
 //
 //   node e2e/run.mjs                      # needs `npm run build` and ../.venv (make setup)
 //   UPDATE_SCREENSHOTS=1 node e2e/run.mjs # also copies the screenshots to docs/screenshots/
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,8 @@ async function main() {
   try {
     const tunes = writeTunes(audioDir);
     const files = await startFileServer(audioDir);
+    const csv = join(audioDir, "urls.csv");
+    writeFileSync(csv, `url\n${files.url(tunes.original)}\n${files.url(tunes.other)}\n`);
     console.log("e2e: starting the backend…");
     const backend = await startBackend({
       coverscope: join(repo, ".venv", "bin", "coverscope"),
@@ -71,6 +73,7 @@ async function main() {
         original: files.url(tunes.original),
         other: files.url(tunes.other),
         coverFile: join(audioDir, tunes.cover),
+        csv,
       },
     });
 

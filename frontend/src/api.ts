@@ -263,6 +263,8 @@ export const api = {
   addUrl: (url: string, meta: { title?: string; artist?: string } = {}) =>
     request<AddResult>("POST", "/songs", { url, ...meta }),
   addUrls: (urls: string[]) => request<BulkResult>("POST", "/songs/bulk", { urls }),
+  /** A CSV file with one URL per row. */
+  addCsv: (file: Blob, fileName: string) => request<BulkResult>("POST", "/songs/bulk", form(file, fileName)),
   addPlaylist: (playlist: string) => request<BulkResult>("POST", "/songs/bulk", { playlist }),
   upload: (file: Blob, fileName: string, meta: { title?: string; artist?: string } = {}) =>
     request<{ job: Job }>("POST", "/songs/upload", form(file, fileName, meta)),

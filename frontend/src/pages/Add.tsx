@@ -26,6 +26,10 @@ export function isPlaylist(url: string): boolean {
   }
 }
 
+function uniqueSongs(songs: Song[]): Song[] {
+  return [...new Map(songs.map((s) => [s.id, s])).values()];
+}
+
 /** Add songs from URLs, files or the microphone; every addition becomes a job with live progress. */
 export function AddPage() {
   const notify = useToast();
@@ -65,7 +69,7 @@ export function AddPage() {
       if (single && isPlaylist(urls[0])) {
         const result = await api.addPlaylist(urls[0]);
         add(result.jobs);
-        setExisting((e) => [...result.existing, ...e]);
+        setExisting((e) => uniqueSongs([...result.existing, ...e]));
         setProblems(result.errors.map((err) => ({ source: err.url, message: err.error })));
         notify(
           `Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"} from the playlist.`,
@@ -78,13 +82,13 @@ export function AddPage() {
         });
         if ("job" in result) add([result.job]);
         else {
-          setExisting((e) => [result.song, ...e]);
+          setExisting((e) => uniqueSongs([result.song, ...e]));
           notify(`Already in the library: ${songLabel(result.song)}.`, "info");
         }
       } else {
         const result = await api.addUrls(urls);
         add(result.jobs);
-        setExisting((e) => [...result.existing, ...e]);
+        setExisting((e) => uniqueSongs([...result.existing, ...e]));
         setProblems(result.errors.map((err) => ({ source: err.url, message: err.error })));
         if (result.jobs.length)
           notify(`Started ${result.jobs.length} job${result.jobs.length === 1 ? "" : "s"}.`, "success");
@@ -103,6 +107,23 @@ export function AddPage() {
       notify(errorMessage(err), "error");
     } finally {
       setSubmitting(false);
+    }
+  };
+
+  const addCsv = async (file: File) => {
+    setProblems([]);
+    try {
+      const result = await api.addCsv(file, file.name);
+      add(result.jobs);
+      setExisting((e) => uniqueSongs([...result.existing, ...e]));
+      setProblems(result.errors.map((err) => ({ source: err.url, message: err.error })));
+      notify(
+        `${file.name}: ${result.jobs.length} started, ${result.existing.length} already in the library, ${result.errors.length} not added.`,
+        result.errors.length ? "error" : "success",
+      );
+    } catch (err) {
+      setProblems([{ source: file.name, message: errorMessage(err), advice: adviceFor(err) }]);
+      notify(`${file.name}: ${errorMessage(err)}`, "error");
     }
   };
 
@@ -169,9 +190,25 @@ export function AddPage() {
               </div>
             </div>
           )}
-          <button type="submit" className="button primary" disabled={submitting || urls.length === 0}>
-            {submitting ? "Adding…" : urls.length > 1 ? `Add ${urls.length} songs` : "Add song"}
-          </button>
+          <div className="actions">
+            <button type="submit" className="button primary" disabled={submitting || urls.length === 0}>
+              {submitting ? "Adding…" : urls.length > 1 ? `Add ${urls.length} songs` : "Add song"}
+            </button>
+            <label htmlFor="add-csv" className="button upload-button">
+              Import a CSV of URLs
+              <input
+                id="add-csv"
+                className="visually-hidden"
+                type="file"
+                accept=".csv,text/csv,text/plain"
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  e.target.value = "";
+                  if (file) void addCsv(file);
+                }}
+              />
+            </label>
+          </div>
         </form>
 
         <div
