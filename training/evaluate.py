@@ -343,8 +343,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def plot_curves(
-    roc: list[tuple[float, float]],
-    pr: list[tuple[float, float]],
+    roc: list[tuple[float, float, float]],
+    pr: list[tuple[float, float, float]],
     folder: Path,
     name: str,
     result: dict[str, Any],
@@ -362,7 +362,7 @@ def plot_curves(
         ("pr", pr, ("recall", "precision")),
     ):
         fig, ax = plt.subplots(figsize=(4.5, 4))
-        xs, ys = zip(*curve, strict=True)
+        xs, ys = [p[0] for p in curve], [p[1] for p in curve]
         ax.plot(xs, ys, lw=2)
         if kind == "roc":
             ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=1)

@@ -69,8 +69,10 @@ def pair_labels(distances: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
 class Verification:
     roc_auc: float
     pr_ap: float
-    roc: list[tuple[float, float]]
-    pr: list[tuple[float, float]]
+    roc: list[tuple[float, float, float]]
+    """(false positive rate, true positive rate, distance threshold)"""
+    pr: list[tuple[float, float, float]]
+    """(recall, precision, distance threshold)"""
 
 
 def verification(
@@ -94,13 +96,18 @@ def verification(
         np.nanmax(pair_distances[np.isfinite(pair_distances)]) * 2 + 1,
     )
     score = -d
-    fpr, tpr, _ = roc_curve(is_cover, score)
-    precision, recall, _ = precision_recall_curve(is_cover, score)
+    fpr, tpr, roc_t = roc_curve(is_cover, score)
+    precision, recall, pr_t = precision_recall_curve(is_cover, score)
+    # The distance at which each point applies: cover when distance <= it.
+    roc_d = np.clip(-roc_t, 0.0, float(d.max()))
+    pr_d = np.clip(-np.append(pr_t, -np.inf), 0.0, float(d.max()))[: len(recall)]
     return Verification(
         roc_auc=float(roc_auc_score(is_cover, score)),
         pr_ap=float(average_precision_score(is_cover, score)),
-        roc=_thin(list(zip(fpr.tolist(), tpr.tolist(), strict=True)), points),
-        pr=_thin(list(zip(recall.tolist(), precision.tolist(), strict=True)), points),
+        roc=_thin(list(zip(fpr.tolist(), tpr.tolist(), roc_d.tolist(), strict=True)), points),
+        pr=_thin(
+            list(zip(recall.tolist(), precision.tolist(), pr_d.tolist(), strict=True)), points
+        ),
     )
 
 
@@ -116,7 +123,7 @@ def at_threshold(
     return {"threshold": threshold, "precision": precision, "recall": recall, "F1": f1}
 
 
-def _thin(curve: list[tuple[float, float]], points: int) -> list[tuple[float, float]]:
+def _thin(curve: list[tuple[float, float, float]], points: int) -> list[tuple[float, float, float]]:
     if len(curve) <= points:
         return curve
     keep = np.unique(np.linspace(0, len(curve) - 1, points).round().astype(int))

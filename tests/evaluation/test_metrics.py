@@ -68,6 +68,13 @@ def test_verification_and_threshold_against_counting() -> None:
     pos, neg = pd[py == 1], pd[py == 0]
     auc = np.mean([(p < n) + 0.5 * (p == n) for p in pos for n in neg])
     assert v.roc_auc == pytest.approx(auc)
+    for fpr, tpr, dist in v.roc:
+        assert fpr == pytest.approx(np.mean(neg <= dist)) and tpr == pytest.approx(
+            np.mean(pos <= dist)
+        )
+    for recall, precision, dist in v.pr[:-1]:
+        assert recall == pytest.approx(np.mean(pos <= dist))
+        assert precision == pytest.approx(np.sum(pos <= dist) / np.sum(pd <= dist))
     t = at_threshold(pd, py, 0.4)
     tp = np.sum((pd <= 0.4) & (py == 1))
     assert t["precision"] == pytest.approx(tp / np.sum(pd <= 0.4))
