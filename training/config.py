@@ -74,6 +74,9 @@ class TrainConfig:
     roll: bool = True
     """Random chroma roll of 0-11 bins per item (key invariance)."""
     steps: int = 1000
+    stop_at_step: int = 0
+    """Stop early at this step (0 = run all ``steps``) without changing the schedule: ablations
+    compare recipes at matched steps of the same trajectory length."""
     miners: tuple[MinerPhase, ...] = (MinerPhase(0, "none"), MinerPhase(500, "batch-hard"))
     lr: float = 1e-3
     weight_decay: float = 0.0

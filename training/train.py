@@ -212,7 +212,8 @@ class Trainer:
             dynamic_ncols=True,
         )
         validated_at = -1
-        while self.state.step < config.steps:
+        last = min(config.steps, config.stop_at_step or config.steps)
+        while self.state.step < last:
             if time.perf_counter() - started >= budget:
                 log.warning(
                     "time budget of %.0f min reached at step %d",
@@ -375,6 +376,7 @@ def plain(value: Any) -> Any:
 OPERATIONAL = (
     "name",
     "version",
+    "stop_at_step",
     "time_budget_minutes",
     "checkpoint_minutes",
     "ship",
