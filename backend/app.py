@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         services = build_services(settings)
     if services.queue is None:
         services.queue = Queue(settings, lambda: services)
+    warm_up(services)
     if services.index is None:
         services.index = SearchIndex(
             services.songs, services.embedder.version, services.calibration
@@ -85,3 +86,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
         app.register_blueprint(frontend_blueprint(settings.frontend_dir))
     return app
+
+
+def warm_up(services: Services) -> None:
+    """Run the model once so the first real request does not pay for lazy initialisation."""
+    import numpy as np
+
+    from model.hpcp import cnn_features
+
+    chroma = np.random.default_rng(0).random((12, 2000), dtype=np.float32)
+    features = cnn_features(chroma)
+    services.embedder.embed(features)
+    services.embedder.embed_segments(features)
