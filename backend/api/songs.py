@@ -11,7 +11,7 @@ from flask import Response, request, send_file
 from backend import library, schemas
 from backend.api import services
 from backend.serialize import job_out, song_out
-from model.errors import InvalidInput
+from model.errors import InvalidInput, NotFound
 
 bp = APIBlueprint("songs", __name__, url_prefix="/api/songs", tag="Songs")
 
@@ -134,6 +134,8 @@ def delete_many(body: dict[str, Any]) -> dict[str, Any]:
 def song_audio(song_id: str) -> Response:
     s = services()
     song = s.songs.get(song_id)
+    if not song.get("audio_key"):
+        raise NotFound(f"Song {song_id} has no stored audio.")
     data = s.store.get(song["audio_key"])
     return send_file(
         io.BytesIO(data),
