@@ -60,17 +60,23 @@ class JobRepository:
 
     @guarded
     def claim(self, key: str, job_id: str) -> str | None:
-        """Reserve ``key`` (a video id) for ``job_id``; returns the holder if already taken."""
+        """Reserve ``key`` (a video id) for ``job_id``. Returns the job id holding the claim:
+        ``job_id`` itself when this call won it, another job's id, or ``None`` when the claim
+        vanished between the attempt and the look-up (try again)."""
         try:
             self.claims.insert_one({"_id": key, "job_id": job_id, "created_at": now()})
-            return None
+            return job_id
         except DuplicateKeyError:
             doc = self.claims.find_one({"_id": key})
             return str(doc["job_id"]) if doc else None
 
     @guarded
-    def release(self, key: str) -> None:
-        self.claims.delete_one({"_id": key})
+    def release(self, key: str, holder: str | None = None) -> None:
+        """Drop ``key``'s claim; with ``holder``, only if that job still holds it."""
+        query: dict[str, Any] = {"_id": key}
+        if holder is not None:
+            query["job_id"] = holder
+        self.claims.delete_one(query)
 
     @guarded
     def get(self, job_id: str) -> dict[str, Any]:

@@ -118,7 +118,7 @@ class Queue:
         log.warning("job %s failed: %s", job_id, reason)
         services.jobs.fail(job_id, reason)
         if claim:
-            services.jobs.release(claim)
+            services.jobs.release(claim, job_id)
 
     def reap(self) -> int:
         """Re-run (or fail) jobs whose worker died; returns how many were found."""

@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from model.errors import CoverscopeError, InvalidInput, NotFound, TooLarge
 log = logging.getLogger(__name__)
 
 PROBE_SECONDS = 5.0
+CLAIM_ATTEMPTS = 5
+CLAIM_GRACE_S = 5.0
 MAX_BULK = 500
 
 
@@ -38,19 +41,18 @@ class Added:
 def _queue(services: Services, kind: str, source: str, payload: dict[str, Any]) -> Added:
     """Create and enqueue a job unless ``payload['claim']`` is held by another live job."""
     key = payload["claim"]
-    for _ in range(3):
+    for _ in range(CLAIM_ATTEMPTS):
         job_id = new_id()
         holder = services.jobs.claim(key, job_id)
         if holder is None:
+            continue
+        if holder == job_id:
             job = services.jobs.create(kind, source, payload, job_id=job_id)
             if services.queue is None:
                 raise CoverscopeError("no job queue is configured")
             services.queue.enqueue(job_id)
             return Added(job=job)
-        try:
-            held = services.jobs.get(holder)
-        except NotFound:
-            held = None
+        held = _wait_for_job(services, holder)
         if held and held["status"] in ("queued", "running"):
             return Added(job=held)
         if held and held["status"] == "done" and held.get("song_id"):
@@ -58,8 +60,22 @@ def _queue(services: Services, kind: str, source: str, payload: dict[str, Any]) 
                 return Added(song=services.songs.get(held["song_id"]))
             except NotFound:
                 pass
-        services.jobs.release(key)  # a failed job's or a deleted song's claim: take it over
+        # A failed job's, a deleted song's or a crashed request's claim: take it over.
+        services.jobs.release(key, holder)
     raise CoverscopeError("could not queue the job; try again")
+
+
+def _wait_for_job(services: Services, job_id: str) -> dict[str, Any] | None:
+    """The job record of a claim's holder, which may still be writing it; ``None`` if it
+    never appears (the request that claimed died before creating its job)."""
+    deadline = time.monotonic() + CLAIM_GRACE_S
+    while True:
+        try:
+            return services.jobs.get(job_id)
+        except NotFound:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
 
 
 def add_url(services: Services, url: str, *, title: str = "", artist: str = "") -> Added:
