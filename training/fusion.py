@@ -5,9 +5,10 @@ take its ``top_k`` nearest references by embedding distance; z-score the K embed
 distances and the K Qmax distances separately over those K candidates (a non-finite Qmax,
 "nothing aligned", becomes the largest finite one + 1 first); the fused distance is
 ``w_embedding * z_emb + w_qmax * z_qmax`` and the K candidates are re-ranked by it, smaller
-first. The weights are minus the coefficients of a logistic regression "is a cover" on
-(z_emb, z_qmax) over validation queries' top-K candidates, so they are on the logit scale;
-``intercept`` completes the logistic model: p(cover) = 1 / (1 + exp(fused - intercept)).
+first. ``(w_embedding, w_qmax)`` is a unit vector, the direction (in 5 degree steps) with the
+best MAP over validation queries' re-ranked top-K. A logistic regression "is a cover" on
+(z_emb, z_qmax) over the same candidates is stored too: p(cover) = 1 / (1 + exp(
+logit_w_embedding * z_emb + logit_w_qmax * z_qmax - intercept)).
 """
 
 from __future__ import annotations
@@ -108,47 +109,57 @@ def fit_fusion(
     if y.min() == y.max():
         raise ValueError("fusion needs both cover and non-cover candidates")
     model = LogisticRegression(C=1.0, class_weight="balanced").fit(x, y)
-    w_emb, w_q = (-float(c) for c in model.coef_[0])
+    logit_emb, logit_q = (-float(c) for c in model.coef_[0])
+    # The logistic fit separates cover pairs from others; ranking wants the direction that
+    # orders each query's candidates best, so the stored weights are the (cos, sin) direction
+    # with the highest validation MAP, ties going to the one nearest the logistic direction.
+    logit_angle = float(np.degrees(np.arctan2(logit_q, logit_emb)))
+    candidates = []
+    for angle in range(0, 91, 5):
+        we, wq = float(np.cos(np.radians(angle))), float(np.sin(np.radians(angle)))
+        score = rerank_map(
+            emb, labels=labels, queries=chosen, tops=tops, rows=rows, weights=(we, wq)
+        )
+        candidates.append((-score, abs(angle - logit_angle), angle, we, wq))
+    _, _, angle, w_emb, w_q = min(candidates)
     fusion = {
         "w_embedding": w_emb,
         "w_qmax": w_q,
+        "logit_w_embedding": logit_emb,
+        "logit_w_qmax": logit_q,
         "intercept": float(model.intercept_[0]),
         "top_k": float(top_k),
         "queries": float(len(chosen)),
         "pairs": float(len(pairs)),
     }
-    fusion.update(
-        {
-            f"val_{k}": v
-            for k, v in rerank_scores(
-                emb, labels=labels, queries=chosen, tops=tops, rows=rows, fusion=fusion
-            ).items()
-        }
-    )
+    for name, weights in {
+        "map_embedding": (1.0, 0.0),
+        "map_qmax_rerank": (0.0, 1.0),
+        "map_logistic": (logit_emb, logit_q),
+        "map_fused": (w_emb, w_q),
+    }.items():
+        fusion[f"val_{name}"] = rerank_map(
+            emb, labels=labels, queries=chosen, tops=tops, rows=rows, weights=weights
+        )
     log.info("fusion on %d val queries: %s", len(chosen), fusion)
     return fusion
 
 
-def rerank_scores(
+def rerank_map(
     emb: np.ndarray,
     *,
     labels: np.ndarray,
     queries: list[int],
     tops: list[np.ndarray],
     rows: list[np.ndarray],
-    fusion: dict[str, Any],
-) -> dict[str, float]:
-    """Val MAP of the chosen queries: embedding alone, Qmax re-rank alone, and the fusion."""
-    out = {}
-    for name, (we, wq) in {
-        "map_embedding": (1.0, 0.0),
-        "map_qmax_rerank": (0.0, 1.0),
-        "map_fused": (fusion["w_embedding"], fusion["w_qmax"]),
-    }.items():
-        ranked = emb.copy()
-        for q, top, z in zip(queries, tops, rows, strict=True):
-            order = top[np.argsort(we * z[:, 0] + wq * z[:, 1], kind="stable")]
-            # The re-ranked top-K go first (negative ranks), the rest keep embedding order.
-            ranked[q, order] = np.arange(len(order)) - len(order) - 10.0
-        out[name] = retrieval_scores(ranked[queries], labels, np.asarray(queries)).map
-    return out
+    weights: tuple[float, float],
+) -> float:
+    """Validation MAP of ``queries`` when each one's top-K is re-ranked by
+    ``weights[0] * z_emb + weights[1] * z_qmax`` and the rest keep embedding order."""
+    we, wq = weights
+    ranked = emb.copy()
+    for q, top, z in zip(queries, tops, rows, strict=True):
+        order = top[np.argsort(we * z[:, 0] + wq * z[:, 1], kind="stable")]
+        # The re-ranked top-K go first (negative values), the rest keep embedding order.
+        ranked[q, order] = np.arange(len(order)) - len(order) - 10.0
+    return retrieval_scores(ranked[queries], labels, np.asarray(queries)).map
