@@ -1,7 +1,7 @@
 """``coverscope bench``: per-song compute time of the pipeline stages (medians).
 
 Synthesises a song of ``--seconds`` (a chord progression with a melody), writes it as MP3,
-then times decode, HPCP and embedding ``--repeats`` times each. A benchmark, not a test.
+then times decode, HPCP, embedding and one pair alignment ``--repeats`` times each. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from model.align import align
 from model.audio import decode, encode
 from model.constants import SAMPLE_RATE
 from model.embed import Embedder
-from model.hpcp import cnn_features, hpcp
+from model.hpcp import cnn_features, hpcp, transpose
 
 
 def synthetic_song(seconds: float, *, sr: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:
@@ -64,6 +65,9 @@ def main(args: argparse.Namespace) -> int:
             "hpcp_s": _median_time(lambda: hpcp(y), args.repeats),
             "embed_s": _median_time(lambda: embedder.embed(cnn_features(chroma)), args.repeats),
             "segments_s": _median_time(lambda: embedder.embed_segments(features), args.repeats),
+            # Alignment of this song against a transposed copy: the per-pair cost of
+            # Qmax re-ranking and of the pair check's explanation.
+            "align_pair_s": _median_time(lambda: align(chroma, transpose(chroma, 3)), args.repeats),
         }
     figures["total_s"] = figures["decode_s"] + figures["hpcp_s"] + figures["embed_s"]
     print(
