@@ -135,7 +135,8 @@ async function journey(page, { base, shotDir, tunes }) {
   const order = await ranked.locator("tbody tr:not(.threshold-row) td:nth-child(2)").allTextContents();
   console.log(`e2e:   ranking: ${order.join(" | ")}`);
   await shot("rank");
-  await page.getByLabel(/^Re-rank the top 10/).check();
+  // click, not check(): the view re-renders on the URL change before a checked-state read.
+  await page.getByLabel(/^Re-rank the top 10/).click();
   await until(() => page.url().includes("rerank=1"), "the re-rank option in the URL");
   await page.getByRole("row", { name: "Cover threshold" }).waitFor();
   await until(async () => (await rowCount(page, "Ranked songs")) === 3, "the re-ranked results");
