@@ -8,7 +8,7 @@
 A source on which these baselines are already near-perfect teaches the CNN little; chance
 level is about 1 / works. Run:
 
-    python -m datasets.difficulty /work/trainingdata/music21 [--max-works 400]
+    python -m datasets.difficulty ../trainingdata/music21 [--max-works 400]
 """
 
 from __future__ import annotations
