@@ -98,15 +98,6 @@ class Embedder:
         return self.network(x)[0].numpy()
 
     @torch.inference_mode()
-    def embed_many(self, batch: list[np.ndarray]) -> np.ndarray:
-        """Embed several songs one by one (lengths differ) -> (n_songs, embedding_dim)."""
-        return (
-            np.stack([self.embed(f) for f in batch])
-            if batch
-            else np.zeros((0, self.dim), np.float32)
-        )
-
-    @torch.inference_mode()
     def embed_segments(
         self,
         features: np.ndarray,

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from model.audio import decode
-from model.constants import FRAMES_PER_SECOND
 from model.embed import Embedder
 from model.hpcp import cnn_features, hpcp
 
@@ -23,10 +22,6 @@ class Analysis:
 
     chroma: np.ndarray
     embedding: np.ndarray
-
-    @property
-    def duration(self) -> float:
-        return self.chroma.shape[1] / FRAMES_PER_SECOND
 
 
 def analyse_signal(
