@@ -23,5 +23,4 @@ ENV COVERSCOPE_EVALUATION_DIR=/app/docs/evaluation
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)" || exit 1
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", \
-     "--threads", "8", "--timeout", "120", "--access-logfile", "-", "backend.app:create_app()"]
+CMD ["gunicorn", "--config", "python:backend.gunicorn_conf"]

@@ -38,7 +38,7 @@ $(VENV)/.installed: pyproject.toml
 	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch==2.13.0 is pinned in pyproject.toml: the CPU build lying on this machine's disk.
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,train,datasets]'
 	touch $@
 
 frontend:

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from backend.embedded import EmbeddedMongo
 from backend.settings import Settings
+from backend.storage.embedded import EmbeddedMongo
 
 log = logging.getLogger(__name__)
 
@@ -26,27 +26,21 @@ REPO = Path(__file__).resolve().parents[1]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def gunicorn_command(host: str, port: int, *, processes: int = 2, threads: int = 8) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        str(processes),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--timeout",
-        "120",
-        "--graceful-timeout",
-        "10",
-        "--access-logfile",
-        "-",
-        "backend.app:create_app()",
-    ]
+GUNICORN_CONFIG = "python:backend.gunicorn_conf"
+
+
+def gunicorn_command(
+    host: str, port: int, *, processes: int | None = None, threads: int | None = None
+) -> list[str]:
+    """gunicorn with ``backend/gunicorn_conf.py``, bound to ``host:port``; ``processes`` and
+    ``threads`` override the configured counts."""
+    command = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG]
+    command += ["--bind", f"{host}:{port}"]
+    if processes is not None:
+        command += ["--workers", str(processes)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    return command
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -56,7 +50,7 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 def worker_command(threads: int) -> list[str]:
-    return [sys.executable, "-m", "backend.worker", "--workers", str(threads)]
+    return [sys.executable, "-m", "backend.jobs.worker", "--workers", str(threads)]
 
 
 def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float = 15.0) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from api_common import Api, database, percentiles
 
-from backend.store import LocalStore, array_bytes, content_key
+from backend.storage.feature_store import LocalStore, array_bytes, content_key
 from model.constants import SAMPLE_RATE
 from model.embed import Embedder
 from model.pipeline import analyse_signal

@@ -17,11 +17,11 @@ from pymongo.errors import BulkWriteError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from backend.db import connect, now, pack_array  # noqa: E402
-from backend.embedded import EmbeddedMongo, free_port  # noqa: E402
-from backend.repository import SongRepository  # noqa: E402
 from backend.serve import child_env, gunicorn_command  # noqa: E402
 from backend.settings import Settings  # noqa: E402
+from backend.storage.db import connect, now, pack_array  # noqa: E402
+from backend.storage.embedded import EmbeddedMongo, free_port  # noqa: E402
+from backend.storage.song_repository import SongRepository  # noqa: E402
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -73,7 +73,6 @@ class Api:
         self.port = free_port()
         env = child_env(settings)
         cmd = gunicorn_command("127.0.0.1", self.port, processes=processes, threads=threads)
-        cmd = [c for c in cmd if c not in ("--access-logfile", "-")]
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from backend.serve import GUNICORN_CONFIG
 from backend.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,9 +20,12 @@ def test_the_full_stack_is_declared() -> None:
 def test_backend_services_build_an_image_that_starts_real_modules() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "torch==2.13.0" in dockerfile
-    target = re.search(r'"(backend\.[\w.]+):(\w+)\(\)"', dockerfile)
-    assert target, "gunicorn target not found in the Dockerfile"
-    assert callable(getattr(importlib.import_module(target.group(1)), target.group(2)))
+    config = re.search(r'"--config", "python:([\w.]+)"', dockerfile)
+    assert config, "the Dockerfile does not run gunicorn with its config module"
+    wsgi_app = importlib.import_module(config.group(1)).wsgi_app
+    module, _, factory = wsgi_app.removesuffix("()").partition(":")
+    assert callable(getattr(importlib.import_module(module), factory))
+    assert f"python:{config.group(1)}" == GUNICORN_CONFIG, "serve and the image share one config"
     worker = COMPOSE["services"]["worker"]["command"]
     assert worker[:2] == ["python", "-m"]
     assert importlib.util.find_spec(worker[2]) is not None

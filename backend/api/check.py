@@ -7,10 +7,11 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from backend import compare, schemas
-from backend.api import chroma_cache, services
-from backend.explain import similarity_png
-from backend.serialize import song_out
+from backend.api import schemas
+from backend.api.components import components
+from backend.api.serialize import song_out
+from backend.search import pair_check
+from backend.search.explain import similarity_png
 
 bp = APIBlueprint("check", __name__, url_prefix="/api/check", tag="Check")
 
@@ -20,7 +21,15 @@ bp = APIBlueprint("check", __name__, url_prefix="/api/check", tag="Check")
 @bp.output(schemas.PairCheck)
 @bp.doc(responses={404: "Unknown song id", 409: "A song awaits re-embedding"})
 def check(query: dict[str, Any]) -> dict[str, Any]:
-    a, b, result = compare.check(services(), chroma_cache(), query["a"], query["b"])
+    c = components()
+    a, b, result = pair_check.check(
+        query["a"],
+        query["b"],
+        songs=c.songs,
+        embedder=c.embedder,
+        calibration=c.calibration(),
+        cache=c.chroma,
+    )
     out = result.to_dict()
     out.update(
         a=song_out(a),
@@ -33,12 +42,12 @@ def check(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/<a>/<b>/similarity.png")
 @bp.doc(summary="PNG of the cross-similarity matrix with the matched passages outlined")
 def similarity_image(a: str, b: str) -> Response:
-    s = services()
-    result = compare.alignment(s, chroma_cache(), a, b)
+    c = components()
+    result = pair_check.alignment(a, b, songs=c.songs, cache=c.chroma)
     png = similarity_png(
         result,
-        title_a=s.songs.get(a).get("title") or "A",
-        title_b=s.songs.get(b).get("title") or "B",
+        title_a=c.songs.get(a).get("title") or "A",
+        title_b=c.songs.get(b).get("title") or "B",
     )
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "max-age=3600"

@@ -6,8 +6,8 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from backend import schemas
-from backend.api import services
+from backend.api import schemas
+from backend.api.components import components
 from model.errors import CoverscopeError
 
 bp = APIBlueprint("health", __name__, url_prefix="/api", tag="Health")
@@ -17,7 +17,7 @@ bp = APIBlueprint("health", __name__, url_prefix="/api", tag="Health")
 @bp.output(schemas.Health)
 @bp.doc(responses={503: "The database or the feature store is unreachable"})
 def health() -> tuple[dict[str, Any], int]:
-    s = services()
+    s = components()
     out = {"status": "ok", "db": "ok", "store": "ok", "model_version": s.embedder.version}
     for name, ping in (("db", s.songs.ping), ("store", s.store.ping)):
         try:
@@ -31,8 +31,7 @@ def health() -> tuple[dict[str, Any], int]:
 @bp.get("/stats")
 @bp.output(schemas.Stats)
 def stats() -> dict[str, Any]:
-    s = services()
-    assert s.index is not None
+    s = components()
     snap = s.index.snapshot()
     return {
         "songs": s.songs.count(),

@@ -9,9 +9,9 @@ from apiflask import APIBlueprint, fields
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from backend import schemas
-from backend.api import services
-from backend.serialize import song_out
+from backend.api import schemas
+from backend.api.components import components
+from backend.api.serialize import song_out
 
 bp = APIBlueprint("map", __name__, url_prefix="/api/map", tag="Map")
 
@@ -44,8 +44,7 @@ def cover_groups(matrix: np.ndarray, threshold: float) -> np.ndarray:
 @bp.input({"limit": fields.Integer(load_default=MAX_POINTS)}, location="query", arg_name="query")
 @bp.output(schemas.Map)
 def library_map(query: dict[str, Any]) -> dict[str, Any]:
-    s = services()
-    assert s.index is not None
+    s = components()
     snap = s.index.snapshot()
     limit = max(1, min(int(query["limit"]), MAX_POINTS))
     matrix, songs = snap.matrix[:limit], snap.songs[:limit]

@@ -9,10 +9,9 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from backend import schemas
-from backend.api import services
-from backend.library import Added, schedule_reembed
-from backend.serialize import job_out
+from backend.api import schemas
+from backend.api.components import components
+from backend.api.serialize import job_out
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def evaluation_figures(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def model_info() -> dict[str, Any]:
-    s = services()
+    s = components()
     embedder = s.embedder
     calibration = s.calibration()
     benchmarks, curves = evaluation_figures(s.settings.evaluation_dir)
@@ -68,7 +67,7 @@ def get_model() -> dict[str, Any]:
 @bp.input(schemas.Threshold, arg_name="body")
 @bp.output(schemas.Model)
 def set_threshold(body: dict[str, Any]) -> dict[str, Any]:
-    s = services()
+    s = components()
     s.songs.set_threshold(s.embedder.version, float(body["threshold"]))
     return model_info()
 
@@ -76,6 +75,6 @@ def set_threshold(body: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/reembed")
 @bp.output(schemas.JobOut, status_code=202)
 def reembed() -> dict[str, Any]:
-    added: Added = schedule_reembed(services(), force=True)
+    added = components().intake.schedule_reembed(force=True)
     assert added.job is not None
     return {"job": job_out(added.job)}

@@ -9,9 +9,10 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
-from backend import compare, schemas
-from backend.api import chroma_cache, services
-from backend.serialize import song_out
+from backend.api import schemas
+from backend.api.components import components
+from backend.api.serialize import song_out
+from backend.search import ranking
 from model.errors import InvalidInput, TooLarge
 from model.pipeline import analyse_file
 
@@ -26,7 +27,7 @@ def _answer(query: dict[str, Any], results: list[dict[str, Any]], threshold: flo
         query=query,
         threshold=threshold,
         results=results,
-        model_version=services().embedder.version,
+        model_version=components().embedder.version,
     )
 
 
@@ -35,13 +36,15 @@ def _answer(query: dict[str, Any], results: list[dict[str, Any]], threshold: flo
 @bp.output(schemas.Rank)
 @bp.doc(responses={404: "Unknown song id", 409: "The song awaits re-embedding"})
 def rank_song(query: dict[str, Any]) -> Response:
-    s = services()
-    song, vector = compare.query_song(s, query["song"])
-    chroma = chroma_cache().get(s, song["hpcp_key"]) if query["rerank"] else None
-    results, calibration = compare.rank(
-        s,
-        chroma_cache(),
+    s = components()
+    song, vector = ranking.query_song(
+        query["song"], index=s.index, songs=s.songs, model_version=s.embedder.version
+    )
+    chroma = s.chroma.get(song["hpcp_key"]) if query["rerank"] else None
+    results, calibration = ranking.rank(
         vector,
+        index=s.index,
+        cache=s.chroma,
         limit=query["limit"],
         exclude=str(song["_id"]),
         chroma=chroma,
@@ -55,7 +58,7 @@ def rank_song(query: dict[str, Any]) -> Response:
 @bp.output(schemas.Rank)
 @bp.doc(summary="Rank the library against an uploaded clip (multipart field 'file')")
 def rank_clip(query: dict[str, Any]) -> Response:
-    s = services()
+    s = components()
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("Send the clip as a multipart form field named 'file'.")
@@ -67,10 +70,10 @@ def rank_clip(query: dict[str, Any]) -> Response:
         path = Path(tmp) / f"clip{Path(name).suffix.lower()[:8]}"
         path.write_bytes(data)
         analysis = analyse_file(path, s.embedder, max_seconds=s.settings.max_duration_s)
-    results, calibration = compare.rank(
-        s,
-        chroma_cache(),
+    results, calibration = ranking.rank(
         analysis.embedding,
+        index=s.index,
+        cache=s.chroma,
         limit=query["limit"],
         chroma=analysis.chroma,
         rerank=query["rerank"],

@@ -8,15 +8,17 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, request, send_file
 
-from backend import library, schemas
-from backend.api import services
-from backend.serialize import job_out, song_out
+from backend.api import schemas
+from backend.api.components import components
+from backend.api.serialize import job_out, song_out
+from backend.ingest.intake import Added, urls_from_csv
+from backend.storage.removal import delete_songs
 from model.errors import InvalidInput, NotFound
 
 bp = APIBlueprint("songs", __name__, url_prefix="/api/songs", tag="Songs")
 
 
-def _added(added: library.Added) -> tuple[dict[str, Any], int]:
+def _added(added: Added) -> tuple[dict[str, Any], int]:
     if added.song is not None:
         return {"song": song_out(added.song), "existing": True}, 200
     assert added.job is not None
@@ -28,8 +30,8 @@ def _added(added: library.Added) -> tuple[dict[str, Any], int]:
 @bp.output(schemas.AddSongOut, status_code=202)
 @bp.doc(responses={200: "The video is already in the library", 400: "Bad or refused URL"})
 def add_song(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    added = library.add_url(
-        services(), body["url"], title=body.get("title", ""), artist=body.get("artist", "")
+    added = components().intake.add_url(
+        body["url"], title=body.get("title", ""), artist=body.get("artist", "")
     )
     return _added(added)
 
@@ -38,7 +40,7 @@ def _file() -> tuple[bytes, str]:
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("Send the audio as a multipart form field named 'file'.")
-    limit = services().settings.max_upload_bytes
+    limit = components().settings.max_upload_bytes
     data = upload.stream.read(limit + 1)
     return data, upload.filename or "upload"
 
@@ -51,8 +53,7 @@ def _file() -> tuple[bytes, str]:
 )
 def upload_song() -> tuple[dict[str, Any], int]:
     data, name = _file()
-    added = library.add_upload(
-        services(),
+    added = components().intake.add_upload(
         data,
         name,
         title=request.form.get("title", ""),
@@ -66,11 +67,11 @@ def upload_song() -> tuple[dict[str, Any], int]:
 @bp.doc(summary="Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')")
 def bulk_add() -> tuple[dict[str, Any], int]:
     if "file" in request.files:
-        urls, playlist = library.urls_from_csv(request.files["file"].read()), None
+        urls, playlist = urls_from_csv(request.files["file"].read()), None
     else:
         body = schemas.BulkIn().load(request.get_json(silent=True) or {})
         urls, playlist = list(body.get("urls") or []), body.get("playlist")
-    result = library.add_many(services(), urls, playlist=playlist)
+    result = components().intake.add_many(urls, playlist=playlist)
     return {
         "jobs": [job_out(j) for j in result.jobs],
         "existing": [song_out(s) for s in result.existing],
@@ -82,15 +83,13 @@ def bulk_add() -> tuple[dict[str, Any], int]:
 @bp.input(schemas.ListQuery, location="query", arg_name="query")
 @bp.output(schemas.SongPage)
 def list_songs(query: dict[str, Any]) -> dict[str, Any]:
-    s = services()
-    assert s.listing is not None
-    items, total = s.listing.search(
+    s = components()
+    items, total = s.listing.page(
         query["q"],
         page=query["page"],
         per_page=query["per_page"],
         sort=query["sort"],
         order=query["order"],
-        index=s.index,
     )
     return {
         "items": [song_out(s) for s in items],
@@ -104,21 +103,22 @@ def list_songs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.output(schemas.Song)
 @bp.doc(responses={404: "Unknown song id"})
 def get_song(song_id: str) -> dict[str, Any]:
-    return song_out(services().songs.get(song_id))
+    return song_out(components().songs.get(song_id))
 
 
 @bp.patch("/<song_id>")
 @bp.input(schemas.SongPatch, arg_name="body")
 @bp.output(schemas.Song)
 def update_song(song_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return song_out(services().songs.update(song_id, body))
+    return song_out(components().songs.update(song_id, body))
 
 
 @bp.delete("/<song_id>")
 @bp.output({}, status_code=204)
 def delete_song(song_id: str) -> tuple[str, int]:
-    services().songs.get(song_id)  # 404 for an unknown id
-    library.delete_songs(services(), [song_id])
+    c = components()
+    c.songs.get(song_id)  # 404 for an unknown id
+    delete_songs([song_id], songs=c.songs, jobs=c.jobs, store=c.store)
     return "", 204
 
 
@@ -126,13 +126,14 @@ def delete_song(song_id: str) -> tuple[str, int]:
 @bp.input(schemas.DeleteMany, arg_name="body")
 @bp.output(schemas.Deleted)
 def delete_many(body: dict[str, Any]) -> dict[str, Any]:
-    return {"deleted": library.delete_songs(services(), body["ids"])}
+    c = components()
+    return {"deleted": delete_songs(body["ids"], songs=c.songs, jobs=c.jobs, store=c.store)}
 
 
 @bp.get("/<song_id>/audio")
 @bp.doc(summary="The stored audio; HTTP Range requests are supported")
 def song_audio(song_id: str) -> Response:
-    s = services()
+    s = components()
     song = s.songs.get(song_id)
     if not song.get("audio_key"):
         raise NotFound(f"Song {song_id} has no stored audio.")

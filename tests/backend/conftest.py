@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from backend.embedded import EmbeddedMongo, free_port
+from backend.storage.embedded import EmbeddedMongo, free_port
 from model.audio import encode
 from tests.backend.stack import (
     PROGRESSION_A,

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from backend.app import create_app
-from backend.embedded import EmbeddedMongo
-from backend.services import Services, build_services
+from backend.api.app import create_app
+from backend.api.components import Components, build_components
 from backend.settings import Settings
+from backend.storage.embedded import EmbeddedMongo
 from model.constants import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ class Stack:
 
     settings: Settings
     app: Any
-    services: Services
+    components: Components
     worker: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -76,7 +76,7 @@ class Stack:
         assert self.log_path is not None
         with self.log_path.open("ab") as out:
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "backend.worker", "--workers", "2"],
+                [sys.executable, "-m", "backend.jobs.worker", "--workers", "2"],
                 env=env,
                 cwd=REPO,
                 stdout=out,
@@ -96,11 +96,10 @@ class Stack:
 
     def reset(self) -> None:
         """Fresh state: empty collections, an empty queue and feature folder."""
-        db = self.services.songs.songs.database
+        db = self.components.songs.songs.database
         for name in ("songs", "jobs", "claims", "meta"):
             db[name].delete_many({})
-        assert self.services.queue is not None
-        self.services.queue.huey.flush()
+        self.components.queue.huey.flush()
         shutil.rmtree(self.settings.feature_dir, ignore_errors=True)
 
     def wait_job(self, job_id: str, timeout: float = 90.0) -> dict[str, Any]:
@@ -134,11 +133,9 @@ def build_stack(
         job_stale_s=3.0,
         heartbeat_s=0.5,
     ).with_(**overrides)
-    services = build_services(settings)
-    app = create_app(settings, services=services)
-    assert services.index is not None
-    services.index.check_every = 0.0
-    stack = Stack(settings=settings, app=app, services=services, log_path=tmp / "worker.log")
+    components = build_components(settings, index_check_every=0.0)
+    app = create_app(components=components)
+    stack = Stack(settings=settings, app=app, components=components, log_path=tmp / "worker.log")
     if worker:
         stack.start_worker()
     return stack

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from backend.embedded import EmbeddedMongo
+from backend.storage.embedded import EmbeddedMongo
 from model.embed import Embedder
 from tests.backend.stack import Stack, build_stack
 
@@ -52,7 +52,7 @@ def test_check_gives_verdict_probability_and_explanation(
     ):
         assert key in out
     assert 0.0 <= out["probability"] <= 1.0 and out["distance"] >= 0.0
-    assert out["threshold"] == stack.services.embedder.calibration.threshold
+    assert out["threshold"] == stack.components.embedder.calibration.threshold
     assert out["is_cover"] == (out["distance"] <= out["threshold"])
     # B is A two semitones up: the alignment moves it back down.
     assert out["key_shift"] == -2
@@ -137,8 +137,8 @@ def test_map_projects_every_song(library: tuple[Stack, dict[str, str]]) -> None:
 def test_model_threshold_can_be_set(library: tuple[Stack, dict[str, str]]) -> None:
     stack, ids = library
     model = stack.client.get("/api/model").get_json()
-    assert model["version"] == stack.services.embedder.version
-    assert model["config"]["embedding_dim"] == stack.services.embedder.dim
+    assert model["version"] == stack.components.embedder.version
+    assert model["config"]["embedding_dim"] == stack.components.embedder.dim
     assert set(model) >= {"threshold", "calibration", "training", "benchmarks", "curves"}
     try:
         reply = stack.client.put("/api/model/threshold", json={"threshold": 2.0})
@@ -149,7 +149,7 @@ def test_model_threshold_can_be_set(library: tuple[Stack, dict[str, str]]) -> No
         assert len(groups) == 1
         assert stack.client.put("/api/model/threshold", json={"threshold": -1}).status_code == 400
     finally:
-        default = stack.services.embedder.calibration.threshold
+        default = stack.components.embedder.calibration.threshold
         stack.client.put("/api/model/threshold", json={"threshold": default})
 
 

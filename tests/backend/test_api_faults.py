@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 
-from backend.embedded import EmbeddedMongo, free_port
+from backend.storage.embedded import EmbeddedMongo, free_port
 from tests.backend.stack import build_stack
 
 

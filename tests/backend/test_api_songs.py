@@ -29,7 +29,7 @@ def test_health_and_openapi(stack: Stack) -> None:
         "status": "ok",
         "db": "ok",
         "store": "ok",
-        "model_version": stack.services.embedder.version,
+        "model_version": stack.components.embedder.version,
     }
     spec = stack.client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
@@ -52,10 +52,10 @@ def test_add_url_runs_the_job_to_a_song(stack: Stack, audio_server: str) -> None
     song = stack.client.get(f"/api/songs/{done['song_id']}").get_json()
     assert song["artist"] == "Tester" and song["source"] == "web"
     assert 11.5 < song["duration"] < 12.5
-    assert song["model_version"] == stack.services.embedder.version
+    assert song["model_version"] == stack.components.embedder.version
     # The embedding is BSON binary float32 with its shape, never pickle.
-    raw = stack.services.songs.get(song["id"], with_embedding=True)["embedding"]
-    assert raw["dtype"] == "float32" and raw["shape"] == [stack.services.embedder.dim]
+    raw = stack.components.songs.get(song["id"], with_embedding=True)["embedding"]
+    assert raw["dtype"] == "float32" and raw["shape"] == [stack.components.embedder.dim]
     # Adding the same URL again returns the existing song.
     again = stack.client.post("/api/songs", json={"url": f"http://{audio_server}/song_a.m4a"})
     assert again.status_code == 200

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.db import connect, pack_array, unpack_array
-from backend.embedded import EmbeddedMongo
-from backend.library import urls_from_csv
-from backend.repository import SongRepository
-from backend.search import SearchIndex
+from backend.ingest.intake import urls_from_csv
+from backend.ingest.sources import validate_url
+from backend.search.vector_index import VectorIndex
 from backend.settings import Settings
-from backend.sources import validate_url
-from backend.store import LocalStore, array_bytes, bytes_array
+from backend.storage.db import connect, pack_array, unpack_array
+from backend.storage.embedded import EmbeddedMongo
+from backend.storage.feature_store import LocalStore, array_bytes, bytes_array
+from backend.storage.song_repository import SongRepository
 from model.errors import InvalidSource, NotFound
 from model.verdict import Calibration
 
@@ -130,7 +130,7 @@ def test_search_index_matches_brute_force(mongo: EmbeddedMongo) -> None:
         for i, v in enumerate(vectors)
     ]
     repo.insert({"title": "old", "model_version": "v0"}, vectors[0])
-    index = SearchIndex(repo, "v1", Calibration, check_every=0.0)
+    index = VectorIndex(repo, "v1", Calibration, check_every=0.0)
     query = vectors[3]
     hits = index.nearest(query, limit=5, exclude=ids[3])
     brute = sorted(
@@ -168,7 +168,7 @@ def test_model_figures_read_whatever_the_evaluation_left(tmp_path: Path) -> None
 
 def test_catalog_pages_match_the_database_query(mongo: EmbeddedMongo) -> None:
     """The in-memory listing answers exactly what the database query answers."""
-    from backend.listing import page_from_catalog
+    from backend.search.listing import page_from_catalog
 
     settings = Settings(mongodb_uri=mongo.uri, mongodb_db=f"u_{uuid.uuid4().hex[:10]}")
     repo = SongRepository(connect(mongo.uri, settings))
@@ -185,13 +185,13 @@ def test_catalog_pages_match_the_database_query(mongo: EmbeddedMongo) -> None:
             "model_version": "v1",
         }
         repo.insert(song, vector / np.linalg.norm(vector))
-    index = SearchIndex(repo, "v1", Calibration, check_every=0.0)
+    index = VectorIndex(repo, "v1", Calibration, check_every=0.0)
     snap = index.snapshot()
     for q in (None, "yellow", "BLUE", "day", "nothing"):
         for sort in ("created_at", "title", "artist", "duration"):
             for order in ("asc", "desc"):
                 for page in (1, 3):
-                    want = repo.search(q, page=page, per_page=4, sort=sort, order=order)
+                    want = repo.find_page(q, page=page, per_page=4, sort=sort, order=order)
                     got = page_from_catalog(snap, q, page=page, per_page=4, sort=sort, order=order)
                     assert [d["_id"] for d in got[0]] == [d["_id"] for d in want[0]], (
                         q,

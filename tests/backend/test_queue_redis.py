@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.embedded import EmbeddedMongo, free_port
+from backend.storage.embedded import EmbeddedMongo, free_port
 from tests.backend.stack import build_stack, make_bucket, wait_port
 
 

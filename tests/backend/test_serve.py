@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from backend.embedded import free_port
+from backend.storage.embedded import free_port
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -1,6 +1,6 @@
-"""Library pages: list, search, sort and page the songs.
+"""Library pages: list, filter by text, sort and page the songs.
 
-When the search index's snapshot is current (its library version equals the database's, one
+When the vector index's snapshot is current (its library version equals the database's, one
 point lookup), pages come from its in-memory catalog: a case-insensitive substring match over
 title, artist and tags, sorted like the database would. Otherwise (a change not yet loaded)
 the query runs in the database, cached per library version.
@@ -13,8 +13,8 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.repository import SongRepository
-from backend.search import SearchIndex, Snapshot
+from backend.search.vector_index import Snapshot, VectorIndex
+from backend.storage.song_repository import SongRepository
 
 Page = tuple[list[dict[str, Any]], int]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,35 +55,27 @@ def page_from_catalog(
 
 
 class Listing:
-    def __init__(self, songs: SongRepository, *, size: int = 512) -> None:
+    """Pages of the library, from ``index``'s catalog when current, else from the database."""
+
+    def __init__(self, songs: SongRepository, index: VectorIndex, *, size: int = 512) -> None:
         self.songs = songs
+        self.index = index
         self.size = size
         self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
         self._lock = threading.Lock()
 
-    def search(
-        self,
-        q: str | None,
-        *,
-        page: int,
-        per_page: int,
-        sort: str,
-        order: str,
-        index: SearchIndex | None = None,
-    ) -> Page:
+    def page(self, q: str | None, *, page: int, per_page: int, sort: str, order: str) -> Page:
+        """Page ``page`` of the songs matching ``q`` (all when empty), and how many match."""
         version = self.songs.version()
-        if index is not None:
-            snap = index.snapshot()
-            if snap.version == version:
-                return page_from_catalog(
-                    snap, q, page=page, per_page=per_page, sort=sort, order=order
-                )
+        snap = self.index.snapshot()
+        if snap.version == version:
+            return page_from_catalog(snap, q, page=page, per_page=per_page, sort=sort, order=order)
         key = (version, (q or "").strip().lower(), page, per_page, sort, order)
         with self._lock:
             if key in self._pages:
                 self._pages.move_to_end(key)
                 return self._pages[key]
-        found = self.songs.search(q, page=page, per_page=per_page, sort=sort, order=order)
+        found = self.songs.find_page(q, page=page, per_page=per_page, sort=sort, order=order)
         with self._lock:
             self._pages[key] = found
             while len(self._pages) > self.size:

@@ -2,7 +2,7 @@
 
 A song document holds metadata, the embedding as BSON binary float32 with shape/dtype, and
 the feature-store keys of its HPCP and audio. Every change bumps a library version counter so
-in-memory search indexes in any process know to reload.
+in-memory vector indexes in any process know to reload.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from backend.db import guarded, now, object_id, pack_array, unpack_array
+from backend.storage.db import guarded, now, object_id, pack_array, unpack_array
 from model.errors import Conflict, NotFound
 
 SORTABLE = ("created_at", "title", "artist", "duration")
@@ -78,7 +78,7 @@ class SongRepository:
         return {"$or": [{"title": pattern}, {"artist": pattern}, {"tags": pattern}]}
 
     @guarded
-    def search(
+    def find_page(
         self,
         q: str | None = None,
         *,

@@ -1,6 +1,6 @@
 """Every error leaves the API as ``{"error": {"code", "message"}}`` with its HTTP status.
 
-``model.errors`` defines the classes and their statuses; this is the one place they meet HTTP.
+``model.errors`` defines the classes and their codes; this is the one place they meet HTTP.
 """
 
 from __future__ import annotations
@@ -12,9 +12,39 @@ from apiflask import APIFlask, HTTPError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from model.errors import CoverscopeError
+from model.errors import (
+    Conflict,
+    CoverscopeError,
+    InvalidInput,
+    ModelError,
+    NotFound,
+    SourceUnavailable,
+    StorageUnavailable,
+    TooLarge,
+    Unauthorized,
+    UndecodableAudio,
+)
 
 log = logging.getLogger(__name__)
+
+STATUS: dict[type[CoverscopeError], int] = {
+    CoverscopeError: 500,
+    InvalidInput: 400,
+    UndecodableAudio: 422,
+    SourceUnavailable: 422,
+    TooLarge: 413,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    StorageUnavailable: 503,
+    ModelError: 500,
+}
+"""The HTTP status of each error class; a subclass not listed takes its nearest parent's."""
+
+
+def http_status(exc: CoverscopeError) -> int:
+    return next(STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS)
+
 
 HTTP_CODES = {
     400: "invalid_input",
@@ -57,9 +87,10 @@ def _validation_message(detail: Any) -> str:
 def register(app: APIFlask) -> None:
     @app.errorhandler(CoverscopeError)
     def coverscope_error(exc: CoverscopeError) -> tuple[dict[str, Any], int]:
-        if exc.http_status >= 500:
+        status = http_status(exc)
+        if status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        return body(exc.code, exc.message), exc.http_status
+        return body(exc.code, exc.message), status
 
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError) -> tuple[dict[str, Any], int]:

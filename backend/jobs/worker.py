@@ -1,4 +1,5 @@
-"""A job worker process: ``python -m backend.worker [--workers N]`` (settings from the environment).
+"""A job worker process: ``python -m backend.jobs.worker [--workers N]`` (settings from the
+environment).
 
 Runs a Huey consumer over the configured queue (SQLite or Redis). Scale out by running more of
 these processes (``docker compose up --scale worker=4``).
@@ -9,26 +10,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from functools import cache
 
-from backend.jobs import Queue
-from backend.library import schedule_reembed
-from backend.services import Services, build_services
+from backend.ingest.intake import Intake
+from backend.jobs.runners import build_queue
 from backend.settings import Settings
+from backend.storage.connect import open_storage
+from model.embed import Embedder
 from model.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
-
-
-def make_queue(settings: Settings) -> Queue:
-    @cache
-    def services() -> Services:
-        built = build_services(settings)
-        built.queue = queue
-        return built
-
-    queue = Queue(settings, services)
-    return queue
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,10 +29,21 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[worker]: %(message)s"
     )
     settings = Settings.from_env()
-    queue = make_queue(settings)
+    storage = open_storage(settings)
+    embedder = Embedder.load(settings.model_path)
+    log.info("model %s loaded", embedder.version)
+    queue = build_queue(settings, storage, embedder)
+    intake = Intake(
+        settings=settings,
+        songs=storage.songs,
+        jobs=storage.jobs,
+        store=storage.store,
+        queue=queue,
+        model_version=embedder.version,
+    )
     try:
         queue.reap()
-        if (job := schedule_reembed(queue.services()).job) is not None:
+        if (job := intake.schedule_reembed().job) is not None:
             log.info("model changed: re-embedding the library (job %s)", job["_id"])
     except StorageUnavailable as exc:
         log.warning("could not check for orphaned or stale work: %s", exc.message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.db import iso
+from backend.storage.db import iso
 
 
 def song_out(doc: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from backend.db import guarded, now
+from backend.storage.db import guarded, now
 from model.errors import NotFound
 
 STAGES = ("queued", "downloading", "extracting", "embedding", "done", "failed")

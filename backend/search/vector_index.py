@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.repository import SongRepository
+from backend.storage.song_repository import SongRepository
 from model.errors import CoverscopeError
 from model.verdict import Calibration
 
@@ -43,7 +43,7 @@ class Snapshot:
     """Catalog positions sorted by (field, order), computed on first use."""
 
 
-class SearchIndex:
+class VectorIndex:
     """Thread-safe view of every song embedded by the current model, kept in sync.
 
     The first query loads the snapshot. After that a daemon thread polls the library version
@@ -105,9 +105,9 @@ class SearchIndex:
             try:
                 self.refresh()
             except CoverscopeError as exc:
-                log.debug("search index refresh skipped: %s", exc.message)
+                log.debug("vector index refresh skipped: %s", exc.message)
             except Exception:
-                log.exception("search index refresh failed")
+                log.exception("vector index refresh failed")
 
     def _load(self, version: int) -> Snapshot:
         started = time.perf_counter()
@@ -122,7 +122,7 @@ class SearchIndex:
         matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), np.float32)
         positions = {str(doc["_id"]): i for i, doc in enumerate(songs)}
         log.info(
-            "search index: %d songs loaded in %.2f s", len(songs), time.perf_counter() - started
+            "vector index: %d songs loaded in %.2f s", len(songs), time.perf_counter() - started
         )
         calibration = self.load_calibration()
         quantised = quantise(matrix) if len(songs) >= self.faiss_above else None

@@ -1,4 +1,4 @@
-"""The app factory: ``create_app(settings)`` wires storage, model, queue and blueprints."""
+"""The app factory: ``create_app(settings)`` builds the components and registers the blueprints."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ import hmac
 import logging
 import warnings
 
-from apiflask import APIFlask
+from apiflask import APIBlueprint, APIFlask
 from flask import request
 
-from backend import errors
-from backend.api import EXTENSION, blueprints
-from backend.compare import ChromaCache
-from backend.embedded import EmbeddedMongo
-from backend.jobs import Queue
-from backend.search import SearchIndex
-from backend.services import Services, build_services
+from backend.api import check, errors, health, jobs, rank, songs
+from backend.api import map as map_api
+from backend.api import model as model_api
+from backend.api.components import EXTENSION, Components, build_components
+from backend.api.web import docs_assets_blueprint, frontend_blueprint
 from backend.settings import Settings
-from backend.web import docs_assets_blueprint
+from backend.storage.embedded import EmbeddedMongo
+from model.embed import Embedder
 from model.errors import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -26,22 +25,23 @@ log = logging.getLogger(__name__)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> APIFlask:
+def blueprints() -> list[APIBlueprint]:
+    return [health.bp, songs.bp, jobs.bp, check.bp, rank.bp, model_api.bp, map_api.bp]
+
+
+def create_app(
+    settings: Settings | None = None, *, components: Components | None = None
+) -> APIFlask:
     """Build the API. Without ``MONGODB_URI`` it starts the embedded database itself."""
-    settings = settings or Settings.from_env()
-    if services is None:
+    if components is None:
+        settings = settings or Settings.from_env()
         if not settings.mongodb_uri:
             embedded = EmbeddedMongo(settings.db_dir).start()
             atexit.register(embedded.stop)
             settings = settings.with_(mongodb_uri=embedded.uri)
-        services = build_services(settings)
-    if services.queue is None:
-        services.queue = Queue(settings, lambda: services)
-    warm_up(services)
-    if services.index is None:
-        services.index = SearchIndex(
-            services.songs, services.embedder.version, services.calibration
-        )
+        components = build_components(settings)
+    settings = components.settings
+    warm_up(components.embedder)
 
     # APIFlask registers a schema used both nested and top-level twice; the spec is still right.
     warnings.filterwarnings("ignore", message=r".*already been added to the spec", module="apispec")
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         SPEC_FORMAT="json",
         INFO={"description": "Is this the same song? Ranks a music library by similarity."},
     )
-    app.extensions[EXTENSION] = {"services": services, "chroma": ChromaCache()}
+    app.extensions[EXTENSION] = components
     errors.register(app)
 
     @app.before_request
@@ -82,13 +82,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             DOCS_FAVICON="/api/docs/assets/favicon-32x32.png",
         )
     if settings.frontend_dir and (settings.frontend_dir / "index.html").is_file():
-        from backend.web import frontend_blueprint
-
         app.register_blueprint(frontend_blueprint(settings.frontend_dir))
     return app
 
 
-def warm_up(services: Services) -> None:
+def warm_up(embedder: Embedder) -> None:
     """Run the model once so the first real request does not pay for lazy initialisation."""
     import numpy as np
 
@@ -96,5 +94,5 @@ def warm_up(services: Services) -> None:
 
     chroma = np.random.default_rng(0).random((12, 2000), dtype=np.float32)
     features = cnn_features(chroma)
-    services.embedder.embed(features)
-    services.embedder.embed_segments(features)
+    embedder.embed(features)
+    embedder.embed_segments(features)

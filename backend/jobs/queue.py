@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
-from backend import ingest
-from backend.services import Services
 from backend.settings import Settings
+from backend.storage.job_repository import JobRepository
 from model.errors import CoverscopeError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-RUNNERS: dict[str, Callable[[Services, dict[str, Any], ingest.Report], str | None]] = {
-    "ingest_url": ingest.ingest_url,
-    "ingest_upload": ingest.ingest_upload,
-    "reembed": ingest.reembed_all,
-}
+Report = Callable[[str, float], None]
+"""Called with (stage, percent of the whole job)."""
+Runner = Callable[[dict[str, Any], Report], str | None]
+"""Runs one job record of its kind; returns the id of the song it made, if any."""
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -38,14 +36,14 @@ def make_huey(settings: Settings) -> Huey:
 
 
 @contextmanager
-def heartbeat(services: Services, job_id: str) -> Iterator[None]:
-    """Touch the job record every ``heartbeat_s`` while the body runs."""
+def heartbeat(jobs: JobRepository, job_id: str, *, every: float) -> Iterator[None]:
+    """Touch the job record every ``every`` seconds while the body runs."""
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(services.settings.heartbeat_s):
+        while not stop.wait(every):
             try:
-                services.jobs.heartbeat(job_id)
+                jobs.heartbeat(job_id)
             except StorageUnavailable:
                 log.warning("heartbeat for job %s missed: database unreachable", job_id)
 
@@ -59,12 +57,15 @@ def heartbeat(services: Services, job_id: str) -> Iterator[None]:
 
 
 class Queue:
-    """The Huey instance and its tasks, bound to the services of this process."""
+    """The Huey instance and its tasks, running each job kind with its runner."""
 
-    def __init__(self, settings: Settings, services: Callable[[], Services]) -> None:
+    def __init__(
+        self, settings: Settings, *, jobs: JobRepository, runners: Mapping[str, Runner]
+    ) -> None:
         self.settings = settings
         self.huey = make_huey(settings)
-        self._services = services
+        self.jobs = jobs
+        self.runners = dict(runners)
         retries = settings.job_retries
         delay = int(max(0, settings.job_retry_delay_s))
 
@@ -78,57 +79,52 @@ class Queue:
 
         self._run_job = run_job
 
-    def services(self) -> Services:
-        return self._services()
-
     def enqueue(self, job_id: str) -> None:
         self._run_job(job_id)
 
     def run(self, job_id: str, *, retries_left: int = 0) -> None:
         """Execute one job record; raise (so Huey retries) only on transient storage faults."""
-        services = self._services()
-        job = services.jobs.start(job_id)
+        jobs = self.jobs
+        job = jobs.start(job_id)
         if job is None:
             log.info("job %s is no longer active; skipping", job_id)
             return
 
         def report(stage: str, percent: float) -> None:
-            services.jobs.progress(job_id, stage, percent)
+            jobs.progress(job_id, stage, percent)
 
         claim = job["payload"].get("claim")
         try:
-            with heartbeat(services, job_id):
-                song_id = RUNNERS[job["kind"]](services, job, report)
+            with heartbeat(jobs, job_id, every=self.settings.heartbeat_s):
+                song_id = self.runners[job["kind"]](job, report)
         except StorageUnavailable as exc:
             if retries_left > 0:
                 log.warning("job %s: %s; retrying (%d left)", job_id, exc.message, retries_left)
-                services.jobs.requeue(job_id, exc.message)
+                jobs.requeue(job_id, exc.message)
                 raise
-            self._fail(services, job_id, f"{exc.message} (gave up after retries)", claim)
+            self._fail(job_id, f"{exc.message} (gave up after retries)", claim)
         except CoverscopeError as exc:
-            self._fail(services, job_id, exc.message, claim)
+            self._fail(job_id, exc.message, claim)
         except Exception as exc:
             log.exception("job %s crashed", job_id)
-            self._fail(services, job_id, f"Internal error: {type(exc).__name__}", claim)
+            self._fail(job_id, f"Internal error: {type(exc).__name__}", claim)
         else:
-            services.jobs.finish(job_id, song_id)
+            jobs.finish(job_id, song_id)
             log.info("job %s done (song %s)", job_id, song_id)
 
-    def _fail(self, services: Services, job_id: str, reason: str, claim: str | None) -> None:
+    def _fail(self, job_id: str, reason: str, claim: str | None) -> None:
         log.warning("job %s failed: %s", job_id, reason)
-        services.jobs.fail(job_id, reason)
+        self.jobs.fail(job_id, reason)
         if claim:
-            services.jobs.release(claim, job_id)
+            self.jobs.release(claim, job_id)
 
     def reap(self) -> int:
         """Re-run (or fail) jobs whose worker died; returns how many were found."""
-        services = self._services()
         found = 0
-        while (job := services.jobs.take_orphan(self.settings.job_stale_s)) is not None:
+        while (job := self.jobs.take_orphan(self.settings.job_stale_s)) is not None:
             found += 1
             if job["attempts"] > self.settings.job_retries:
                 self._fail(
-                    services,
                     job["_id"],
                     "The worker running this job stopped repeatedly; giving up.",
                     job["payload"].get("claim"),

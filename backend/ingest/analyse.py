@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from backend.sources import Source, download, validate_url
-from backend.store import array_bytes, content_key
+from backend.ingest.sources import Source, download, validate_url
+from backend.jobs.queue import Report
+from backend.settings import Settings
+from backend.storage.feature_store import FeatureStore, array_bytes, content_key
+from backend.storage.song_repository import SongRepository
 from model.audio import decode, duration
-from model.errors import Conflict, NotFound, TooLarge, UndecodableAudio
+from model.embed import Embedder
+from model.errors import Conflict, TooLarge, UndecodableAudio
 from model.pipeline import analyse_signal
 
-if TYPE_CHECKING:
-    from backend.services import Services
-
 log = logging.getLogger(__name__)
-
-Report = Callable[[str, float], None]
-"""Called with (stage, percent of the whole job)."""
 
 MIME = {
     ".m4a": "audio/mp4",
@@ -51,13 +48,16 @@ def mime_for(suffix: str) -> str:
 
 
 def analyse_and_store(
-    services: Services,
     path: Path,
     meta: dict[str, Any],
     report: Report,
+    *,
+    settings: Settings,
+    songs: SongRepository,
+    store: FeatureStore,
+    embedder: Embedder,
 ) -> dict[str, Any]:
     """Decode, analyse, store features and audio, insert the song; returns the song document."""
-    settings = services.settings
     report("extracting", STAGE_SPAN["decoding"][0])
     y = decode(path, max_seconds=settings.max_duration_s + 1.0)
     seconds = duration(y)
@@ -68,14 +68,13 @@ def analyse_and_store(
         lo, hi = STAGE_SPAN.get(name, (45, 95))
         report(name if name != "decoding" else "extracting", lo + (hi - lo) * fraction)
 
-    embedder = services.embedder
     analysis = analyse_signal(y, embedder, progress=stage)
     audio = path.read_bytes()
     hpcp_bytes = array_bytes(analysis.chroma)
     hpcp_key = content_key("hpcp", hpcp_bytes, ".npy")
     audio_key = content_key("audio", audio, path.suffix.lower())
-    services.store.put(hpcp_key, hpcp_bytes)
-    services.store.put(audio_key, audio)
+    store.put(hpcp_key, hpcp_bytes)
+    store.put(audio_key, audio)
     report("embedding", 97)
     song = {
         **meta,
@@ -85,21 +84,29 @@ def analyse_and_store(
         "audio_key": audio_key,
         "audio_mime": mime_for(path.suffix),
     }
-    return services.songs.insert(song, analysis.embedding)
+    return songs.insert(song, analysis.embedding)
 
 
-def ingest_url(services: Services, job: dict[str, Any], report: Report) -> str:
+def ingest_url(
+    job: dict[str, Any],
+    report: Report,
+    *,
+    settings: Settings,
+    songs: SongRepository,
+    store: FeatureStore,
+    embedder: Embedder,
+) -> str:
     """Download ``job['payload']['url']`` and add it; returns the song id (existing if raced)."""
     payload = job["payload"]
-    source: Source = validate_url(payload["url"], services.settings)
-    existing = services.songs.by_video_id(source.video_id)
+    source: Source = validate_url(payload["url"], settings)
+    existing = songs.by_video_id(source.video_id)
     if existing:
         return str(existing["_id"])
     report("downloading", 0)
     with tempfile.TemporaryDirectory(prefix="coverscope-dl-") as tmp:
         got = download(
             source,
-            services.settings,
+            settings,
             Path(tmp),
             progress=lambda f: report("downloading", STAGE_SPAN["downloading"][1] * f),
         )
@@ -111,21 +118,37 @@ def ingest_url(services: Services, job: dict[str, Any], report: Report) -> str:
             "video_id": source.video_id,
         }
         try:
-            song = analyse_and_store(services, got.path, meta, report)
+            song = analyse_and_store(
+                got.path,
+                meta,
+                report,
+                settings=settings,
+                songs=songs,
+                store=store,
+                embedder=embedder,
+            )
         except Conflict:
             # Another worker finished the same video first: both jobs end on that song.
-            winner = services.songs.by_video_id(source.video_id)
+            winner = songs.by_video_id(source.video_id)
             if winner is None:
                 raise
             return str(winner["_id"])
     return str(song["_id"])
 
 
-def ingest_upload(services: Services, job: dict[str, Any], report: Report) -> str:
+def ingest_upload(
+    job: dict[str, Any],
+    report: Report,
+    *,
+    settings: Settings,
+    songs: SongRepository,
+    store: FeatureStore,
+    embedder: Embedder,
+) -> str:
     """Analyse an uploaded file (parked in the feature store by the API) and add it."""
     payload = job["payload"]
     report("downloading", 0)
-    data = services.store.get(payload["upload_key"])
+    data = store.get(payload["upload_key"])
     suffix = Path(payload.get("filename") or "upload").suffix.lower()[:8] or ".bin"
     with tempfile.TemporaryDirectory(prefix="coverscope-up-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -139,36 +162,17 @@ def ingest_upload(services: Services, job: dict[str, Any], report: Report) -> st
             "filename": payload.get("filename"),
         }
         try:
-            song = analyse_and_store(services, path, meta, report)
+            song = analyse_and_store(
+                path,
+                meta,
+                report,
+                settings=settings,
+                songs=songs,
+                store=store,
+                embedder=embedder,
+            )
         except (UndecodableAudio, TooLarge):
-            services.store.delete(payload["upload_key"])  # permanent: do not keep the bytes
+            store.delete(payload["upload_key"])  # permanent: do not keep the bytes
             raise
-    services.store.delete(payload["upload_key"])
+    store.delete(payload["upload_key"])
     return str(song["_id"])
-
-
-def reembed_all(services: Services, job: dict[str, Any], report: Report) -> None:
-    """Recompute every stale embedding from stored HPCP with the current model (no download)."""
-    from backend.store import bytes_array
-    from model.pipeline import reembed
-
-    embedder = services.embedder
-    ids = services.songs.ids()
-    report("embedding", 0)
-    missing = 0
-    for i, song_id in enumerate(ids):
-        doc = services.songs.feature_ref(song_id)
-        if doc is None or doc.get("model_version") == embedder.version:
-            continue
-        try:
-            chroma = bytes_array(services.store.get(doc["hpcp_key"]))
-        except NotFound:
-            missing += 1
-            log.warning("song %s has no stored HPCP; it keeps its old embedding", song_id)
-            continue
-        services.songs.set_embedding(song_id, reembed(chroma, embedder), embedder.version)
-        if i % 10 == 0:
-            report("embedding", 100.0 * (i + 1) / max(1, len(ids)))
-    services.songs.bump()
-    if missing:
-        log.warning("re-embedding done; %d song(s) without stored features were skipped", missing)

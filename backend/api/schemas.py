@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import Schema, fields, validators
 
-from backend.repository import SORTABLE
+from backend.storage.song_repository import SORTABLE
 
 
 class Error(Schema):

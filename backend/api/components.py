@@ -1,0 +1,87 @@
+"""What the API's handlers use, built once per app from ``Settings`` with everything it needs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from backend.ingest.intake import Intake
+from backend.jobs.queue import Queue
+from backend.jobs.runners import build_queue
+from backend.search.calibration import current_calibration
+from backend.search.chroma_cache import ChromaCache
+from backend.search.listing import Listing
+from backend.search.vector_index import VectorIndex
+from backend.settings import Settings
+from backend.storage.connect import Storage, open_storage
+from backend.storage.feature_store import FeatureStore
+from backend.storage.job_repository import JobRepository
+from backend.storage.song_repository import SongRepository
+from model.embed import Embedder
+from model.verdict import Calibration
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "coverscope"
+
+
+@dataclass(frozen=True)
+class Components:
+    settings: Settings
+    songs: SongRepository
+    jobs: JobRepository
+    store: FeatureStore
+    embedder: Embedder
+    queue: Queue
+    intake: Intake
+    index: VectorIndex
+    listing: Listing
+    chroma: ChromaCache
+
+    def calibration(self) -> Calibration:
+        """The model's calibration with the threshold an operator may have set."""
+        return current_calibration(embedder=self.embedder, songs=self.songs)
+
+
+def build_components(settings: Settings, *, index_check_every: float = 0.2) -> Components:
+    """Open the storage, load the model (``MODEL_PATH`` or the shipped checkpoint), wire the
+    queue, the intake and the vector index; ``index_check_every=0`` makes the index check the
+    library version on every query (tests)."""
+    storage: Storage = open_storage(settings)
+    embedder = Embedder.load(settings.model_path)
+    log.info("model %s loaded", embedder.version)
+    queue = build_queue(settings, storage, embedder)
+    index = VectorIndex(
+        storage.songs,
+        embedder.version,
+        functools.partial(current_calibration, embedder=embedder, songs=storage.songs),
+        check_every=index_check_every,
+    )
+    return Components(
+        settings=settings,
+        songs=storage.songs,
+        jobs=storage.jobs,
+        store=storage.store,
+        embedder=embedder,
+        queue=queue,
+        intake=Intake(
+            settings=settings,
+            songs=storage.songs,
+            jobs=storage.jobs,
+            store=storage.store,
+            queue=queue,
+            model_version=embedder.version,
+        ),
+        index=index,
+        listing=Listing(storage.songs, index),
+        chroma=ChromaCache(storage.store),
+    )
+
+
+def components() -> Components:
+    """The components of the app handling this request."""
+    found: Components = current_app.extensions[EXTENSION]
+    return found

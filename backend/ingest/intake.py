@@ -1,0 +1,210 @@
+"""Adding songs: the request side of ingestion (validate, dedupe, queue a job).
+
+A video id (or an upload's content hash) is claimed by exactly one job, so two requests racing
+for the same video end on the same job and the same song.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.ingest.sources import playlist_urls, validate_url
+from backend.jobs.queue import Queue
+from backend.settings import Settings
+from backend.storage.feature_store import FeatureStore
+from backend.storage.job_repository import JobRepository, new_id
+from backend.storage.song_repository import SongRepository
+from model.audio import decode
+from model.errors import (
+    Conflict,
+    CoverscopeError,
+    InvalidInput,
+    NotFound,
+    SourceUnavailable,
+    TooLarge,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+PROBE_SECONDS = 5.0
+CLAIM_ATTEMPTS = 5
+CLAIM_GRACE_S = 5.0
+MAX_BULK = 500
+PER_URL_ERRORS = (InvalidInput, SourceUnavailable, NotFound, Conflict, Unauthorized)
+"""Faults of one URL in a bulk request: reported for that URL, the others still go ahead."""
+
+
+@dataclass
+class Added:
+    """Either a queued (or already running) job, or the song that already exists."""
+
+    job: dict[str, Any] | None = None
+    song: dict[str, Any] | None = None
+
+
+@dataclass
+class BulkResult:
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    existing: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def urls_from_csv(data: bytes) -> list[str]:
+    """The URL-looking cells of a CSV (any column; a header row is skipped naturally)."""
+    text = data.decode("utf-8-sig", errors="replace")
+    urls: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        urls.extend(cell.strip() for cell in row if cell.strip().lower().startswith("http"))
+    return urls
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Turns requests to add songs into queued jobs (or the song that already exists)."""
+
+    settings: Settings
+    songs: SongRepository
+    jobs: JobRepository
+    store: FeatureStore
+    queue: Queue
+    model_version: str
+    """The current model's version: re-embedding is scheduled for it."""
+
+    def _queue(self, kind: str, source: str, payload: dict[str, Any]) -> Added:
+        """Create and enqueue a job unless ``payload['claim']`` is held by another live job."""
+        key = payload["claim"]
+        for _ in range(CLAIM_ATTEMPTS):
+            job_id = new_id()
+            holder = self.jobs.claim(key, job_id)
+            if holder is None:
+                continue
+            if holder == job_id:
+                job = self.jobs.create(kind, source, payload, job_id=job_id)
+                self.queue.enqueue(job_id)
+                return Added(job=job)
+            held = self._wait_for_job(holder)
+            if held and held["status"] in ("queued", "running"):
+                return Added(job=held)
+            if held and held["status"] == "done" and held.get("song_id"):
+                try:
+                    return Added(song=self.songs.get(held["song_id"]))
+                except NotFound:
+                    pass
+            # A failed job's, a deleted song's or a crashed request's claim: take it over.
+            self.jobs.release(key, holder)
+        raise CoverscopeError("could not queue the job; try again")
+
+    def _wait_for_job(self, job_id: str) -> dict[str, Any] | None:
+        """The job record of a claim's holder, which may still be writing it; ``None`` if it
+        never appears (the request that claimed died before creating its job)."""
+        deadline = time.monotonic() + CLAIM_GRACE_S
+        while True:
+            try:
+                return self.jobs.get(job_id)
+            except NotFound:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.05)
+
+    def add_url(self, url: str, *, title: str = "", artist: str = "") -> Added:
+        source = validate_url(url, self.settings)
+        if source.playlist:
+            raise InvalidInput("That is a playlist: add it through /api/songs/bulk.")
+        existing = self.songs.by_video_id(source.video_id)
+        if existing:
+            return Added(song=existing)
+        payload = {"url": source.url, "title": title, "artist": artist, "claim": source.video_id}
+        return self._queue("ingest_url", source.url, payload)
+
+    def add_upload(self, data: bytes, filename: str, *, title: str = "", artist: str = "") -> Added:
+        """Check the bytes decode as audio, park them in the feature store, queue the analysis."""
+        limit = self.settings.max_upload_bytes
+        if len(data) > limit:
+            raise TooLarge(f"The file is {len(data)} bytes; the limit is {limit} bytes.")
+        if not data:
+            raise InvalidInput("The uploaded file is empty.")
+        suffix = Path(filename or "upload").suffix.lower()[:8]
+        with tempfile.TemporaryDirectory(prefix="coverscope-probe-") as tmp:
+            probe = Path(tmp) / f"probe{suffix}"
+            probe.write_bytes(data)
+            decode(probe, max_seconds=PROBE_SECONDS)  # raises UndecodableAudio (422) early
+        digest = hashlib.sha256(data).hexdigest()
+        existing = self.songs.by_audio_key(f"audio/{digest}{suffix}")
+        if existing:
+            return Added(song=existing)
+        upload_key = f"uploads/{digest}{suffix}"
+        self.store.put(upload_key, data)
+        payload = {
+            "upload_key": upload_key,
+            "filename": filename,
+            "title": title,
+            "artist": artist,
+            "claim": f"upload:{digest}",
+        }
+        return self._queue("ingest_upload", filename or "upload", payload)
+
+    def add_many(self, urls: list[str], *, playlist: str | None = None) -> BulkResult:
+        if playlist:
+            source = validate_url(playlist, self.settings)
+            if not source.playlist:
+                raise InvalidInput("That URL is not a playlist.")
+            urls = [*urls, *playlist_urls(source, self.settings, limit=MAX_BULK)]
+        urls = self._expand_playlists(urls)
+        if not urls:
+            raise InvalidInput("No URLs given.")
+        if len(urls) > MAX_BULK:
+            raise TooLarge(f"At most {MAX_BULK} URLs per request.")
+        result = BulkResult()
+        seen: set[str] = set()
+        for url in urls:
+            if url in seen:
+                continue
+            seen.add(url)
+            try:
+                added = self.add_url(url)
+            except PER_URL_ERRORS as exc:
+                result.errors.append({"url": url, "error": exc.message, "code": exc.code})
+                continue
+            if added.job:
+                result.jobs.append(added.job)
+            elif added.song:
+                result.existing.append(added.song)
+        return result
+
+    def _expand_playlists(self, urls: list[str]) -> list[str]:
+        """Replace playlist URLs in a list by their videos (other entries are left as given)."""
+        out: list[str] = []
+        for url in urls:
+            try:
+                source = validate_url(url, self.settings)
+            except CoverscopeError:
+                out.append(url)  # reported per URL by add_url
+                continue
+            if source.playlist:
+                out.extend(playlist_urls(source, self.settings, limit=MAX_BULK))
+            else:
+                out.append(url)
+        return out
+
+    def schedule_reembed(self, *, force: bool = False) -> Added:
+        """Queue one re-embedding job for the current model (if songs need it, or ``force``)."""
+        version = self.model_version
+        if not force and self.songs.count_stale(version) == 0:
+            return Added()
+        active = self.jobs.active("reembed")
+        if active:
+            return Added(job=active)
+        payload = {
+            "model_version": version,
+            "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
+        }
+        return self._queue("reembed", f"model {version}", payload)

@@ -1,0 +1,47 @@
+"""Which function runs each job kind, bound to the storage and model of this process, and the
+queue built with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.ingest.analyse import ingest_upload, ingest_url
+from backend.ingest.reembed import reembed_all
+from backend.jobs.queue import Queue, Report, Runner
+from backend.settings import Settings
+from backend.storage.connect import Storage
+from model.embed import Embedder
+
+
+def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dict[str, Runner]:
+    """``{kind: runner}`` for every job kind the API creates."""
+
+    def url(job: dict[str, Any], report: Report) -> str:
+        return ingest_url(
+            job,
+            report,
+            settings=settings,
+            songs=storage.songs,
+            store=storage.store,
+            embedder=embedder,
+        )
+
+    def upload(job: dict[str, Any], report: Report) -> str:
+        return ingest_upload(
+            job,
+            report,
+            settings=settings,
+            songs=storage.songs,
+            store=storage.store,
+            embedder=embedder,
+        )
+
+    def reembed(job: dict[str, Any], report: Report) -> None:
+        reembed_all(job, report, songs=storage.songs, store=storage.store, embedder=embedder)
+
+    return {"ingest_url": url, "ingest_upload": upload, "reembed": reembed}
+
+
+def build_queue(settings: Settings, storage: Storage, embedder: Embedder) -> Queue:
+    """The queue with a runner for every job kind, on this process's storage and model."""
+    return Queue(settings, jobs=storage.jobs, runners=job_runners(settings, storage, embedder))
