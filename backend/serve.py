@@ -46,7 +46,7 @@ def gunicorn_command(
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment of the API and worker processes: these settings, single-thread BLAS
     (requests and jobs already run concurrently; BLAS threads inside each only contend)."""
-    return {"OPENBLAS_NUM_THREADS": "1", **os.environ, **settings.to_env()}
+    return {"OPENBLAS_NUM_THREADS": "1", **os.environ, **settings.environment()}
 
 
 def worker_command(threads: int) -> list[str]:

@@ -36,8 +36,8 @@ def test_backend_environment_is_what_the_settings_read() -> None:
     env = {k: v for k, v in env.items() if "${" not in v}
     settings = Settings.from_env(env)
     assert settings.mongodb_uri == "mongodb://mongo:27017"
-    assert settings.to_env()["REDIS_URL"] == "redis://redis:6379/0"
-    assert "gs://" in str(settings.to_env()["FEATURE_STORE"])
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert str(settings.feature_store).startswith("gs://")
 
 
 def test_web_service_serves_the_build_and_proxies_the_api() -> None:

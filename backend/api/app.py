@@ -68,7 +68,7 @@ def create_app(
         if not key or request.method not in WRITE_METHODS or not request.path.startswith("/api"):
             return
         given = request.headers.get("X-API-Key", "")
-        if not hmac.compare_digest(given.encode(), key.encode()):
+        if not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
             raise Unauthorized("This operation needs a valid X-API-Key header.")
 
     for blueprint in blueprints():

@@ -72,7 +72,12 @@ class Stack:
         return self.app.test_client()
 
     def start_worker(self, **env_overrides: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1", **env_overrides}
+        env = {
+            **os.environ,
+            **self.settings.environment(),
+            "PYTHONUNBUFFERED": "1",
+            **env_overrides,
+        }
         assert self.log_path is not None
         with self.log_path.open("ab") as out:
             self.worker = subprocess.Popen(

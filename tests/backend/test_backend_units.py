@@ -76,22 +76,24 @@ def test_loopback_is_allowed_only_for_the_configured_test_source() -> None:
         validate_url("https://www.youtube.com/watch?v=QDYfEBY9NM4", Settings(allowed_sources=()))
 
 
-def test_settings_from_env_and_back() -> None:
+def test_settings_from_the_environment_and_to_a_child_process() -> None:
     env = {
         "MONGODB_URI": "mongodb://db:27017",
         "FEATURE_STORE": "gs://b/p",
         "REDIS_URL": "redis://r:6379/0",
-        "API_KEY": "k",
+        "API_KEY": "s3cr3t",
         "MODEL_PATH": "/m.pt",
         "ALLOWED_SOURCES": "youtube, other",
         "MAX_UPLOAD_BYTES": "10",
         "COVERSCOPE_DATA_DIR": "/srv/data",
     }
     settings = Settings.from_env(env)
-    assert settings.mongodb_uri == "mongodb://db:27017" and settings.api_key == "k"
+    assert settings.mongodb_uri == "mongodb://db:27017"
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "s3cr3t"
+    assert "s3cr3t" not in repr(settings)
     assert settings.allowed_sources == ("youtube", "other") and settings.max_upload_bytes == 10
     assert settings.model_path == Path("/m.pt") and settings.data_dir == Path("/srv/data")
-    assert Settings.from_env(settings.to_env()) == settings
+    assert Settings.from_env(settings.environment()) == settings
     assert Settings.from_env({}).api_key is None and Settings.from_env({}).mongodb_uri is None
 
 
