@@ -8,7 +8,7 @@ from apiflask import APIBlueprint
 
 from backend.api import schemas
 from backend.api.components import components
-from backend.api.serialize import job_out
+from backend.api.serialize import JobOut, job_out
 
 bp = APIBlueprint("jobs", __name__, url_prefix="/api/jobs", tag="Jobs")
 
@@ -23,5 +23,5 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/<job_id>")
 @bp.output(schemas.Job)
 @bp.doc(responses={404: "Unknown job id"})
-def get_job(job_id: str) -> dict[str, Any]:
+def get_job(job_id: str) -> JobOut:
     return job_out(components().jobs.get(job_id))

@@ -13,20 +13,19 @@ from backend.api import schemas
 from backend.api.components import components
 from backend.api.serialize import song_out
 from backend.search import ranking
+from backend.search.ranking import Ranked
 from model.errors import InvalidInput, TooLarge
 from model.pipeline import analyse_file
 
 bp = APIBlueprint("rank", __name__, url_prefix="/api/rank", tag="Rank")
 
 
-def _answer(query: dict[str, Any], results: list[dict[str, Any]], threshold: float) -> Response:
+def _answer(query: dict[str, Any], results: list[Ranked], threshold: float) -> Response:
     """The Rank object, serialised directly: it is the hot path and already in schema shape."""
-    for entry in results:
-        entry["song"] = song_out(entry["song"])
     return jsonify(
         query=query,
         threshold=threshold,
-        results=results,
+        results=[{**entry, "song": song_out(entry["song"])} for entry in results],
         model_version=components().embedder.version,
     )
 

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from backend.storage.db import iso
+from backend.storage.documents import Job, Song
 
 
-def song_out(doc: dict[str, Any]) -> dict[str, Any]:
+class SongOut(TypedDict):
+    id: str
+    title: str
+    artist: str
+    source: str | None
+    url: str | None
+    video_id: str | None
+    filename: str | None
+    duration: float | None
+    tags: list[str]
+    notes: str
+    model_version: str | None
+    created_at: str | None
+    updated_at: str | None
+    audio_url: str
+
+
+class JobOut(TypedDict):
+    id: str
+    kind: str
+    status: str
+    stage: str
+    progress: int
+    song_id: str | None
+    error: str | None
+    source: str | None
+    attempts: int
+    created_at: str | None
+    updated_at: str | None
+
+
+def song_out(doc: Song) -> SongOut:
     song_id = str(doc["_id"])
     return {
         "id": song_id,
@@ -27,7 +59,7 @@ def song_out(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def job_out(doc: dict[str, Any]) -> dict[str, Any]:
+def job_out(doc: Job) -> JobOut:
     return {
         "id": str(doc["_id"]),
         "kind": doc["kind"],

@@ -10,8 +10,9 @@ from flask import Response, request, send_file
 
 from backend.api import schemas
 from backend.api.components import components
-from backend.api.serialize import job_out, song_out
+from backend.api.serialize import SongOut, job_out, song_out
 from backend.ingest.intake import Added, urls_from_csv
+from backend.storage.documents import SongEdit
 from backend.storage.removal import delete_songs
 from model.errors import InvalidInput, NotFound
 
@@ -102,14 +103,14 @@ def list_songs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/<song_id>")
 @bp.output(schemas.Song)
 @bp.doc(responses={404: "Unknown song id"})
-def get_song(song_id: str) -> dict[str, Any]:
+def get_song(song_id: str) -> SongOut:
     return song_out(components().songs.get(song_id))
 
 
 @bp.patch("/<song_id>")
 @bp.input(schemas.SongPatch, arg_name="body")
 @bp.output(schemas.Song)
-def update_song(song_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def update_song(song_id: str, body: SongEdit) -> SongOut:
     return song_out(components().songs.update(song_id, body))
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from backend.ingest.sources import Source, download, validate_url
 from backend.jobs.queue import Report
 from backend.settings import Settings
+from backend.storage.documents import Job, NewSong, Song, SongMeta
 from backend.storage.feature_store import FeatureStore, array_bytes, content_key
 from backend.storage.song_repository import SongRepository
 from model.audio import decode, duration
@@ -49,14 +49,14 @@ def mime_for(suffix: str) -> str:
 
 def analyse_and_store(
     path: Path,
-    meta: dict[str, Any],
+    meta: SongMeta,
     report: Report,
     *,
     settings: Settings,
     songs: SongRepository,
     store: FeatureStore,
     embedder: Embedder,
-) -> dict[str, Any]:
+) -> Song:
     """Decode, analyse, store features and audio, insert the song; returns the song document."""
     report("extracting", STAGE_SPAN["decoding"][0])
     y = decode(path, max_seconds=settings.max_duration_s + 1.0)
@@ -76,7 +76,7 @@ def analyse_and_store(
     store.put(hpcp_key, hpcp_bytes)
     store.put(audio_key, audio)
     report("embedding", 97)
-    song = {
+    song: NewSong = {
         **meta,
         "duration": round(seconds, 2),
         "model_version": embedder.version,
@@ -88,7 +88,7 @@ def analyse_and_store(
 
 
 def ingest_url(
-    job: dict[str, Any],
+    job: Job,
     report: Report,
     *,
     settings: Settings,
@@ -110,7 +110,7 @@ def ingest_url(
             Path(tmp),
             progress=lambda f: report("downloading", STAGE_SPAN["downloading"][1] * f),
         )
-        meta = {
+        meta: SongMeta = {
             "title": payload.get("title") or got.title or source.url,
             "artist": payload.get("artist") or got.artist or "",
             "source": source.kind,
@@ -137,7 +137,7 @@ def ingest_url(
 
 
 def ingest_upload(
-    job: dict[str, Any],
+    job: Job,
     report: Report,
     *,
     settings: Settings,
@@ -154,7 +154,7 @@ def ingest_upload(
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         report("downloading", STAGE_SPAN["downloading"][1])
-        meta = {
+        meta: SongMeta = {
             "title": payload.get("title") or Path(payload.get("filename") or "upload").stem,
             "artist": payload.get("artist") or "",
             "source": "upload",

@@ -14,11 +14,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
 from backend.jobs.queue import Queue
 from backend.settings import Settings
+from backend.storage.documents import Job, JobKind, JobPayload, Song
 from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository, new_id
 from backend.storage.song_repository import SongRepository
@@ -47,15 +48,21 @@ PER_URL_ERRORS = (InvalidInput, SourceUnavailable, NotFound, Conflict, Unauthori
 class Added:
     """Either a queued (or already running) job, or the song that already exists."""
 
-    job: dict[str, Any] | None = None
-    song: dict[str, Any] | None = None
+    job: Job | None = None
+    song: Song | None = None
+
+
+class BulkError(TypedDict):
+    url: str
+    error: str
+    code: str
 
 
 @dataclass
 class BulkResult:
-    jobs: list[dict[str, Any]] = field(default_factory=list)
-    existing: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    existing: list[Song] = field(default_factory=list)
+    errors: list[BulkError] = field(default_factory=list)
 
 
 def urls_from_csv(data: bytes) -> list[str]:
@@ -79,7 +86,7 @@ class Intake:
     model_version: str
     """The current model's version: re-embedding is scheduled for it."""
 
-    def _queue(self, kind: str, source: str, payload: dict[str, Any]) -> Added:
+    def _queue(self, kind: JobKind, source: str, payload: JobPayload) -> Added:
         """Create and enqueue a job unless ``payload['claim']`` is held by another live job."""
         key = payload["claim"]
         for _ in range(CLAIM_ATTEMPTS):
@@ -94,16 +101,16 @@ class Intake:
             held = self._wait_for_job(holder)
             if held and held["status"] in ("queued", "running"):
                 return Added(job=held)
-            if held and held["status"] == "done" and held.get("song_id"):
+            if held and held["status"] == "done" and (song_id := held["song_id"]):
                 try:
-                    return Added(song=self.songs.get(held["song_id"]))
+                    return Added(song=self.songs.get(song_id))
                 except NotFound:
                     pass
             # A failed job's, a deleted song's or a crashed request's claim: take it over.
             self.jobs.release(key, holder)
         raise CoverscopeError("could not queue the job; try again")
 
-    def _wait_for_job(self, job_id: str) -> dict[str, Any] | None:
+    def _wait_for_job(self, job_id: str) -> Job | None:
         """The job record of a claim's holder, which may still be writing it; ``None`` if it
         never appears (the request that claimed died before creating its job)."""
         deadline = time.monotonic() + CLAIM_GRACE_S
@@ -122,7 +129,12 @@ class Intake:
         existing = self.songs.by_video_id(source.video_id)
         if existing:
             return Added(song=existing)
-        payload = {"url": source.url, "title": title, "artist": artist, "claim": source.video_id}
+        payload: JobPayload = {
+            "url": source.url,
+            "title": title,
+            "artist": artist,
+            "claim": source.video_id,
+        }
         return self._queue("ingest_url", source.url, payload)
 
     def add_upload(self, data: bytes, filename: str, *, title: str = "", artist: str = "") -> Added:
@@ -143,7 +155,7 @@ class Intake:
             return Added(song=existing)
         upload_key = f"uploads/{digest}{suffix}"
         self.store.put(upload_key, data)
-        payload = {
+        payload: JobPayload = {
             "upload_key": upload_key,
             "filename": filename,
             "title": title,
@@ -203,7 +215,7 @@ class Intake:
         active = self.jobs.active("reembed")
         if active:
             return Added(job=active)
-        payload = {
+        payload: JobPayload = {
             "model_version": version,
             "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
         }

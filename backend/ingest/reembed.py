@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from backend.jobs.queue import Report
+from backend.storage.documents import Job
 from backend.storage.feature_store import FeatureStore, bytes_array
 from backend.storage.song_repository import SongRepository
 from model.embed import Embedder
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def reembed_all(
-    job: dict[str, Any],
+    job: Job,
     report: Report,
     *,
     songs: SongRepository,

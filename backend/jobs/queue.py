@@ -17,6 +17,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from backend.settings import Settings
+from backend.storage.documents import Job
 from backend.storage.job_repository import JobRepository
 from model.errors import CoverscopeError, StorageUnavailable
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 Report = Callable[[str, float], None]
 """Called with (stage, percent of the whole job)."""
-Runner = Callable[[dict[str, Any], Report], str | None]
+Runner = Callable[[Job, Report], str | None]
 """Runs one job record of its kind; returns the id of the song it made, if any."""
 
 

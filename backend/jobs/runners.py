@@ -3,20 +3,19 @@ queue built with them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from backend.ingest.analyse import ingest_upload, ingest_url
 from backend.ingest.reembed import reembed_all
 from backend.jobs.queue import Queue, Report, Runner
 from backend.settings import Settings
 from backend.storage.connect import Storage
+from backend.storage.documents import Job
 from model.embed import Embedder
 
 
 def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dict[str, Runner]:
     """``{kind: runner}`` for every job kind the API creates."""
 
-    def url(job: dict[str, Any], report: Report) -> str:
+    def url(job: Job, report: Report) -> str:
         return ingest_url(
             job,
             report,
@@ -26,7 +25,7 @@ def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dic
             embedder=embedder,
         )
 
-    def upload(job: dict[str, Any], report: Report) -> str:
+    def upload(job: Job, report: Report) -> str:
         return ingest_upload(
             job,
             report,
@@ -36,7 +35,7 @@ def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dic
             embedder=embedder,
         )
 
-    def reembed(job: dict[str, Any], report: Report) -> None:
+    def reembed(job: Job, report: Report) -> None:
         reembed_all(job, report, songs=storage.songs, store=storage.store, embedder=embedder)
 
     return {"ingest_url": url, "ingest_upload": upload, "reembed": reembed}

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.search.vector_index import Snapshot, VectorIndex
+from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
 
-Page = tuple[list[dict[str, Any]], int]
+Page = tuple[list[Song], int]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -28,7 +29,7 @@ def _sort_key(field: str) -> Any:
     return lambda d: (str(d.get(field) or ""), d["_id"])
 
 
-def _matches(doc: dict[str, Any], needle: str) -> bool:
+def _matches(doc: Song, needle: str) -> bool:
     text = " ".join([doc.get("title") or "", doc.get("artist") or "", *(doc.get("tags") or [])])
     return needle in text.lower()
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from backend.search.chroma_cache import ChromaCache
 from backend.search.ranking import current_embedding
+from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
 from model.align import Alignment, align
 from model.check import PairCheck, check_pair
@@ -22,7 +22,7 @@ def check(
     embedder: Embedder,
     calibration: Calibration,
     cache: ChromaCache,
-) -> tuple[dict[str, Any], dict[str, Any], PairCheck]:
+) -> tuple[Song, Song, PairCheck]:
     """Both song documents and the verdict on them under ``calibration``."""
     a = songs.get(a_id, with_embedding=True)
     b = songs.get(b_id, with_embedding=True)

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
 from backend.search.chroma_cache import ChromaCache
 from backend.search.vector_index import VectorIndex
 from backend.storage.db import unpack_array
+from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
 from model.align import align
 from model.errors import Conflict
 from model.verdict import Calibration
+
+
+class Ranked(TypedDict):
+    """One library song in a ranking, with the verdict on it."""
+
+    song: Song
+    distance: float
+    similarity: float
+    is_cover: bool
+    probability: float
+    alignment_distance: NotRequired[float | None]
+    key_shift: NotRequired[int]
 
 
 def similarity(distance: float) -> float:
@@ -20,7 +33,7 @@ def similarity(distance: float) -> float:
     return round(100.0 * max(0.0, 1.0 - distance / 2.0), 1)
 
 
-def current_embedding(song: dict[str, Any], *, model_version: str) -> np.ndarray:
+def current_embedding(song: Song, *, model_version: str) -> np.ndarray:
     """A song's embedding under the current model; ``Conflict`` while it awaits re-embedding."""
     if song.get("model_version") != model_version:
         raise Conflict(
@@ -32,7 +45,7 @@ def current_embedding(song: dict[str, Any], *, model_version: str) -> np.ndarray
 
 def query_song(
     song_id: str, *, index: VectorIndex, songs: SongRepository, model_version: str
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[Song, np.ndarray]:
     """A library song and its current embedding, from the vector index when it is there."""
     snap = index.snapshot()
     pos = snap.positions.get(song_id)
@@ -53,13 +66,13 @@ def rank(
     exclude: str | None = None,
     chroma: np.ndarray | None = None,
     rerank: int = 0,
-) -> tuple[list[dict[str, Any]], Calibration]:
+) -> tuple[list[Ranked], Calibration]:
     """Library songs closest to ``query`` (an embedding); optionally re-rank the top ``rerank``
     by the Qmax alignment distance against ``chroma`` (the query's HPCP)."""
     snap = index.snapshot()
     calibration = snap.calibration
     hits = index.nearest(query, limit=max(limit, rerank), exclude=exclude, snap=snap)
-    results: list[dict[str, Any]] = [
+    results: list[Ranked] = [
         {
             "song": doc,
             "distance": round(d, 4),

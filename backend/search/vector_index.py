@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
 from model.errors import CoverscopeError
 from model.verdict import Calibration
@@ -32,12 +33,12 @@ class Snapshot:
     version: int
     model_version: str
     matrix: np.ndarray
-    songs: list[dict[str, Any]]
+    songs: list[Song]
     calibration: Calibration
     positions: dict[str, int] = field(default_factory=dict)
     quantised: Any = None
     """A faiss index over ``matrix`` for large libraries, else ``None``."""
-    catalog: list[dict[str, Any]] = field(default_factory=list)
+    catalog: list[Song] = field(default_factory=list)
     """Every song of the library (any model version), for listing and search."""
     orders: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """Catalog positions sorted by (field, order), computed on first use."""
@@ -111,9 +112,9 @@ class VectorIndex:
 
     def _load(self, version: int) -> Snapshot:
         started = time.perf_counter()
-        songs: list[dict[str, Any]] = []
+        songs: list[Song] = []
         vectors: list[np.ndarray] = []
-        catalog: list[dict[str, Any]] = []
+        catalog: list[Song] = []
         for doc, vector in self.repo.catalog(self.model_version):
             catalog.append(doc)
             if vector is not None:
@@ -137,7 +138,7 @@ class VectorIndex:
         limit: int,
         exclude: str | None = None,
         snap: Snapshot | None = None,
-    ) -> list[tuple[dict[str, Any], float]]:
+    ) -> list[tuple[Song, float]]:
         """The ``limit`` closest songs to ``query`` as (song document, distance), closest first."""
         snap = snap or self.snapshot()
         n = snap.matrix.shape[0]

@@ -22,6 +22,7 @@ from pymongo.errors import (
 )
 
 from backend.settings import Settings
+from backend.storage.documents import PackedArray
 from model.errors import NotFound, StorageUnavailable
 
 P = ParamSpec("P")
@@ -83,13 +84,13 @@ def object_id(raw: str, what: str = "song") -> ObjectId:
         raise NotFound(f"No {what} with id {raw!r}.") from exc
 
 
-def pack_array(array: np.ndarray) -> dict[str, Any]:
+def pack_array(array: np.ndarray) -> PackedArray:
     """A float32 array as BSON binary with its shape and dtype (never pickle)."""
     array = np.ascontiguousarray(array, dtype="<f4")
     return {"data": Binary(array.tobytes()), "shape": list(array.shape), "dtype": "float32"}
 
 
-def unpack_array(doc: dict[str, Any]) -> np.ndarray:
+def unpack_array(doc: PackedArray) -> np.ndarray:
     if doc.get("dtype") != "float32":
         raise ValueError(f"unsupported stored dtype {doc.get('dtype')!r}")
     return np.frombuffer(bytes(doc["data"]), dtype="<f4").reshape(doc["shape"])

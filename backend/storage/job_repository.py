@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from backend.storage.db import guarded, now
+from backend.storage.documents import Job, JobKind, JobPayload
 from model.errors import NotFound
 
 STAGES = ("queued", "downloading", "extracting", "embedding", "done", "failed")
@@ -27,8 +29,8 @@ def new_id() -> str:
 
 class JobRepository:
     def __init__(self, db: Database[Any]) -> None:
-        self.jobs = db["jobs"]
-        self.claims = db["claims"]
+        self.jobs: Collection[Job] = db["jobs"]
+        self.claims: Collection[dict[str, Any]] = db["claims"]
 
     @guarded
     def ensure_indexes(self) -> None:
@@ -37,10 +39,10 @@ class JobRepository:
 
     @guarded
     def create(
-        self, kind: str, source: str, payload: dict[str, Any], *, job_id: str | None = None
-    ) -> dict[str, Any]:
+        self, kind: JobKind, source: str, payload: JobPayload, *, job_id: str | None = None
+    ) -> Job:
         stamp = now()
-        doc = {
+        doc: Job = {
             "_id": job_id or new_id(),
             "kind": kind,
             "status": "queued",
@@ -79,14 +81,14 @@ class JobRepository:
         self.claims.delete_one(query)
 
     @guarded
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str) -> Job:
         doc = self.jobs.find_one({"_id": job_id})
         if doc is None:
             raise NotFound(f"No job with id {job_id!r}.")
         return doc
 
     @guarded
-    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 20) -> list[Job]:
         return list(self.jobs.find().sort("created_at", DESCENDING).limit(limit))
 
     @guarded
@@ -97,11 +99,11 @@ class JobRepository:
         }
 
     @guarded
-    def active(self, kind: str) -> dict[str, Any] | None:
+    def active(self, kind: JobKind) -> Job | None:
         return self.jobs.find_one({"kind": kind, "status": {"$in": list(ACTIVE)}})
 
     @guarded
-    def start(self, job_id: str) -> dict[str, Any] | None:
+    def start(self, job_id: str) -> Job | None:
         """Mark a queued job running; ``None`` when it is already finished (nothing to do)."""
         stamp = now()
         return self.jobs.find_one_and_update(
@@ -173,7 +175,7 @@ class JobRepository:
         )
 
     @guarded
-    def take_orphan(self, stale_after: float) -> dict[str, Any] | None:
+    def take_orphan(self, stale_after: float) -> Job | None:
         """Atomically take one running job whose heartbeat stopped (its worker died)."""
         cutoff = now() - timedelta(seconds=stale_after)
         return self.jobs.find_one_and_update(

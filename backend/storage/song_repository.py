@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from backend.storage.db import guarded, now, object_id, pack_array, unpack_array
+from backend.storage.documents import FeatureRef, ModelSettings, NewSong, Song, SongEdit
 from model.errors import Conflict, NotFound
 
 SORTABLE = ("created_at", "title", "artist", "duration")
@@ -28,8 +30,8 @@ HEAVY = {"embedding": 0}
 
 class SongRepository:
     def __init__(self, db: Database[Any]) -> None:
-        self.songs = db["songs"]
-        self.meta = db["meta"]
+        self.songs: Collection[Song] = db["songs"]
+        self.meta: Collection[dict[str, Any]] = db["meta"]
         self.text_search = False
 
     @guarded
@@ -54,7 +56,7 @@ class SongRepository:
 
     # -- reads -----------------------------------------------------------------------------
     @guarded
-    def get(self, song_id: str | ObjectId, *, with_embedding: bool = False) -> dict[str, Any]:
+    def get(self, song_id: str | ObjectId, *, with_embedding: bool = False) -> Song:
         oid = song_id if isinstance(song_id, ObjectId) else object_id(song_id)
         doc = self.songs.find_one({"_id": oid}, None if with_embedding else HEAVY)
         if doc is None:
@@ -62,11 +64,11 @@ class SongRepository:
         return doc
 
     @guarded
-    def by_audio_key(self, key: str) -> dict[str, Any] | None:
+    def by_audio_key(self, key: str) -> Song | None:
         return self.songs.find_one({"audio_key": key}, HEAVY)
 
     @guarded
-    def by_video_id(self, video_id: str) -> dict[str, Any] | None:
+    def by_video_id(self, video_id: str) -> Song | None:
         return self.songs.find_one({"video_id": video_id}, HEAVY)
 
     def _query(self, q: str | None) -> dict[str, Any]:
@@ -86,7 +88,7 @@ class SongRepository:
         per_page: int = 20,
         sort: str = "created_at",
         order: str = "desc",
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[Song], int]:
         query = self._query(q)
         direction = ASCENDING if order == "asc" else DESCENDING
         keys = [(sort if sort in SORTABLE else "created_at", direction), ("_id", direction)]
@@ -109,17 +111,20 @@ class SongRepository:
         return self.songs.count_documents({"model_version": {"$ne": model_version}})
 
     @guarded
-    def catalog(self, model_version: str) -> Iterator[tuple[dict[str, Any], np.ndarray | None]]:
+    def catalog(self, model_version: str) -> Iterator[tuple[Song, np.ndarray | None]]:
         """Every song, with its vector when ``model_version`` embedded it (else ``None``)."""
         # No sort: the order does not matter to the index, and unsorted results stream.
         for doc in self.songs.find({}, batch_size=2000):
             packed = doc.pop("embedding", None)
-            current = packed is not None and doc.get("model_version") == model_version
-            yield doc, unpack_array(packed) if current else None
+            if packed is None or doc.get("model_version") != model_version:
+                yield doc, None
+            else:
+                yield doc, unpack_array(packed)
 
     @guarded
-    def feature_ref(self, song_id: ObjectId) -> dict[str, Any] | None:
-        return self.songs.find_one({"_id": song_id}, {"hpcp_key": 1, "model_version": 1})
+    def feature_ref(self, song_id: ObjectId) -> FeatureRef | None:
+        found = self.songs.find_one({"_id": song_id}, {"hpcp_key": 1, "model_version": 1})
+        return cast(FeatureRef | None, found)
 
     @guarded
     def ids(self) -> list[ObjectId]:
@@ -127,15 +132,14 @@ class SongRepository:
 
     # -- writes ----------------------------------------------------------------------------
     @guarded
-    def insert(self, song: dict[str, Any], embedding: np.ndarray) -> dict[str, Any]:
+    def insert(self, song: NewSong, embedding: np.ndarray) -> Song:
         """Insert a complete song in one write; a duplicate video id raises ``Conflict``."""
         stamp = now()
-        doc = {
-            "title": "",
-            "artist": "",
+        doc: Song = {
+            **song,
+            "_id": ObjectId(),
             "tags": [],
             "notes": "",
-            **song,
             "embedding": pack_array(embedding),
             "created_at": stamp,
             "updated_at": stamp,
@@ -149,7 +153,7 @@ class SongRepository:
         return doc
 
     @guarded
-    def update(self, song_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, song_id: str, changes: SongEdit) -> Song:
         fields = {k: v for k, v in changes.items() if k in EDITABLE}
         doc = self.songs.find_one_and_update(
             {"_id": object_id(song_id)},
@@ -170,7 +174,7 @@ class SongRepository:
         )
 
     @guarded
-    def delete(self, song_id: str) -> dict[str, Any]:
+    def delete(self, song_id: str) -> Song:
         doc = self.songs.find_one_and_delete({"_id": object_id(song_id)}, projection=HEAVY)
         if doc is None:
             raise NotFound(f"No song with id {song_id}.")
@@ -178,7 +182,7 @@ class SongRepository:
         return doc
 
     @guarded
-    def delete_many(self, song_ids: list[str]) -> list[dict[str, Any]]:
+    def delete_many(self, song_ids: list[str]) -> list[Song]:
         oids = []
         for raw in song_ids:
             try:
@@ -207,8 +211,8 @@ class SongRepository:
         return int(doc["version"]) if doc else 0
 
     @guarded
-    def model_settings(self) -> dict[str, Any]:
-        return self.meta.find_one({"_id": "model"}) or {}
+    def model_settings(self) -> ModelSettings:
+        return cast(ModelSettings, self.meta.find_one({"_id": "model"}) or {})
 
     @guarded
     def set_threshold(self, model_version: str, threshold: float) -> None:

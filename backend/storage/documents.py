@@ -1,0 +1,111 @@
+"""The shapes of what is stored: song documents, job records and their payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, NotRequired, TypedDict
+
+from bson import Binary, ObjectId
+
+JobKind = Literal["ingest_url", "ingest_upload", "reembed"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class PackedArray(TypedDict):
+    """A float32 array as BSON binary with its shape (never pickle)."""
+
+    data: Binary | bytes
+    shape: list[int]
+    dtype: str
+
+
+class SongMeta(TypedDict):
+    """Where a song comes from and what it is called, before it is analysed."""
+
+    title: str
+    artist: str
+    source: str
+    """``youtube`` | ``upload`` | ``web``"""
+    url: str | None
+    video_id: NotRequired[str]
+    """The dedupe key of a downloaded source (absent for uploads)."""
+    filename: NotRequired[str | None]
+
+
+class NewSong(SongMeta):
+    """A song ready to be stored: its metadata and what the analysis made of it."""
+
+    duration: float
+    model_version: str
+    hpcp_key: str
+    audio_key: str
+    audio_mime: str
+
+
+class Song(NewSong):
+    """A stored song; ``embedding`` only when asked for (listings leave it out)."""
+
+    _id: ObjectId
+    tags: list[str]
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    embedding: NotRequired[PackedArray]
+
+
+class SongEdit(TypedDict, total=False):
+    """The fields a user may change."""
+
+    title: str
+    artist: str
+    tags: list[str]
+    notes: str
+
+
+class FeatureRef(TypedDict):
+    """Where a song's HPCP is and which model embedded it."""
+
+    _id: ObjectId
+    hpcp_key: str
+    model_version: str
+
+
+class JobPayload(TypedDict, total=False):
+    """What a job needs to run; ``claim`` is the key it holds (a video id, an upload hash)."""
+
+    claim: str
+    url: str
+    title: str
+    artist: str
+    upload_key: str
+    filename: str
+    model_version: str
+
+
+class Job(TypedDict):
+    """A background job record: what users see and what lets a worker resume it."""
+
+    _id: str
+    kind: JobKind
+    status: JobStatus
+    stage: str
+    """``queued`` | ``downloading`` | ``extracting`` | ``embedding`` | ``done`` | ``failed``"""
+    progress: int
+    song_id: str | None
+    error: str | None
+    source: str
+    payload: JobPayload
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    heartbeat_at: datetime
+    note: NotRequired[str]
+
+
+class ModelSettings(TypedDict, total=False):
+    """The operator's threshold, for the model version it was set for."""
+
+    _id: str
+    threshold: float
+    model_version: str
+    updated_at: datetime
