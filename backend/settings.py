@@ -25,36 +25,40 @@ class Settings(BaseSettings):
         frozen=True, validate_by_name=True, env_ignore_empty=True, extra="ignore"
     )
 
-    data_dir: Path = Field(Path("data"), validation_alias="COVERSCOPE_DATA_DIR")
-    mongodb_uri: str | None = Field(None, validation_alias="MONGODB_URI")
+    data_dir: Path = Field(default=Path("data"), validation_alias="COVERSCOPE_DATA_DIR")
+    mongodb_uri: str | None = Field(default=None, validation_alias="MONGODB_URI")
     """``None``: start the embedded MongoDB-wire server (secantusdb) under ``data_dir``."""
-    mongodb_db: str = Field("coverscope", validation_alias="MONGODB_DB")
-    mongodb_timeout_ms: int = Field(2000, validation_alias="MONGODB_TIMEOUT_MS")
-    feature_store: str | None = Field(None, validation_alias="FEATURE_STORE")
+    mongodb_db: str = Field(default="coverscope", validation_alias="MONGODB_DB")
+    mongodb_timeout_ms: int = Field(default=2000, validation_alias="MONGODB_TIMEOUT_MS")
+    feature_store: str | None = Field(default=None, validation_alias="FEATURE_STORE")
     """``gs://bucket[/prefix]`` for Google Cloud Storage, a folder path, or ``None`` (local)."""
-    store_timeout_s: float = Field(10.0, validation_alias="STORE_TIMEOUT_S")
-    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    store_timeout_s: float = Field(default=10.0, validation_alias="STORE_TIMEOUT_S")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     """``None``: the job queue is a SQLite file under ``data_dir`` (single machine)."""
-    api_key: SecretStr | None = Field(None, validation_alias="API_KEY")
+    api_key: SecretStr | None = Field(default=None, validation_alias="API_KEY")
     """When set, every write under ``/api`` needs it in the ``X-API-Key`` header."""
-    model_path: Path | None = Field(None, validation_alias="MODEL_PATH")
+    model_path: Path | None = Field(default=None, validation_alias="MODEL_PATH")
     allowed_sources: Annotated[tuple[str, ...], NoDecode] = Field(
-        ("youtube",), validation_alias="ALLOWED_SOURCES"
+        default=("youtube",), validation_alias="ALLOWED_SOURCES"
     )
     """Comma-separated in the environment."""
-    test_source: str | None = Field(None, validation_alias="COVERSCOPE_TEST_SOURCE")
+    test_source: str | None = Field(default=None, validation_alias="COVERSCOPE_TEST_SOURCE")
     """Tests only: one loopback ``host:port`` whose plain HTTP files may be fetched."""
-    max_duration_s: float = Field(900.0, validation_alias="MAX_DURATION_S")
-    max_upload_bytes: int = Field(50 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
-    max_download_bytes: int = Field(200 * 1024 * 1024, validation_alias="MAX_DOWNLOAD_BYTES")
-    job_retries: int = Field(2, validation_alias="JOB_RETRIES")
-    job_retry_delay_s: float = Field(5.0, validation_alias="JOB_RETRY_DELAY_S")
-    job_stale_s: float = Field(60.0, validation_alias="JOB_STALE_S")
+    max_duration_s: float = Field(default=900.0, validation_alias="MAX_DURATION_S")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, validation_alias="MAX_UPLOAD_BYTES")
+    max_download_bytes: int = Field(
+        default=200 * 1024 * 1024, validation_alias="MAX_DOWNLOAD_BYTES"
+    )
+    job_retries: int = Field(default=2, validation_alias="JOB_RETRIES")
+    job_retry_delay_s: float = Field(default=5.0, validation_alias="JOB_RETRY_DELAY_S")
+    job_stale_s: float = Field(default=60.0, validation_alias="JOB_STALE_S")
     """A running job whose heartbeat is older than this is considered orphaned."""
-    heartbeat_s: float = Field(5.0, validation_alias="HEARTBEAT_S")
-    queue_name: str = Field("coverscope", validation_alias="COVERSCOPE_QUEUE_NAME")
-    frontend_dir: Path | None = Field(None, validation_alias="COVERSCOPE_FRONTEND_DIR")
-    evaluation_dir: Path = Field(EVALUATION_DIR, validation_alias="COVERSCOPE_EVALUATION_DIR")
+    heartbeat_s: float = Field(default=5.0, validation_alias="HEARTBEAT_S")
+    queue_name: str = Field(default="coverscope", validation_alias="COVERSCOPE_QUEUE_NAME")
+    frontend_dir: Path | None = Field(default=None, validation_alias="COVERSCOPE_FRONTEND_DIR")
+    evaluation_dir: Path = Field(
+        default=EVALUATION_DIR, validation_alias="COVERSCOPE_EVALUATION_DIR"
+    )
     """Where the evaluation writes its figures (``*.json``), shown by ``GET /api/model``."""
 
     @field_validator("allowed_sources", mode="before")

@@ -136,10 +136,12 @@ class SongRepository:
         """Insert a complete song in one write; a duplicate video id raises ``Conflict``."""
         stamp = now()
         doc: Song = {
-            **song,
-            "_id": ObjectId(),
+            "title": "",
+            "artist": "",
             "tags": [],
             "notes": "",
+            **song,
+            "_id": ObjectId(),
             "embedding": pack_array(embedding),
             "created_at": stamp,
             "updated_at": stamp,
