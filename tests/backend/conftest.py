@@ -116,10 +116,19 @@ def gcs_emulator() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def stack(
+def shared_stack(
     tmp_path_factory: pytest.TempPathFactory, mongo: EmbeddedMongo, audio_server: str
 ) -> Iterator[Stack]:
-    """App + worker on a local feature folder and the SQLite queue (embedded defaults)."""
+    """App + worker on a local feature folder and the SQLite queue (embedded defaults), built
+    once per module: starting a worker loads the model. Tests use ``stack``."""
     built = build_stack(tmp_path_factory.mktemp("stack"), mongo, audio_server)
     yield built
     built.stop_worker()
+
+
+@pytest.fixture
+def stack(shared_stack: Stack) -> Stack:
+    """The module's app and worker with fresh state: an empty library, queue and feature
+    folder, no model settings, a running worker."""
+    shared_stack.reset()
+    return shared_stack

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from backend.storage.embedded import EmbeddedMongo
 from model.constants import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 # Triads as semitones above A; two different progressions make two different "songs".
 PROGRESSION_A = [(3, 7, 10), (10, 14, 17), (8, 12, 15), (5, 8, 12)]  # C G F Dm
@@ -57,6 +60,21 @@ def synth(
     return (0.25 * y / np.abs(y).max()).astype(np.float32)
 
 
+def wait_until(
+    condition: Callable[[], T | None], *, what: str, timeout: float = 60.0, every: float = 0.1
+) -> T:
+    """Poll ``condition`` until it returns something other than ``None``/``False``; returns it.
+    Raises ``TimeoutError`` naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found is not None and found is not False:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
 @dataclass
 class Stack:
     """The app (test client) and one real worker process sharing a database and a queue."""
@@ -66,6 +84,7 @@ class Stack:
     components: Components
     worker: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    with_worker: bool = True
 
     @property
     def client(self) -> Any:
@@ -100,22 +119,39 @@ class Stack:
             self.worker.wait()
 
     def reset(self) -> None:
-        """Fresh state: empty collections, an empty queue and feature folder."""
+        """Fresh state: no songs, jobs, claims or model settings, an empty queue and feature
+        folder, and a running worker. The library version only grows, so no process's vector
+        index can mistake the new library for one it saw before."""
         db = self.components.songs.songs.database
-        for name in ("songs", "jobs", "claims", "meta"):
+        for name in ("songs", "jobs", "claims"):
             db[name].delete_many({})
+        db["meta"].delete_many({"_id": {"$ne": "library"}})
+        self.components.songs.bump()
         self.components.queue.huey.flush()
         shutil.rmtree(self.settings.feature_dir, ignore_errors=True)
+        if self.with_worker and (self.worker is None or self.worker.poll() is not None):
+            self.start_worker()
 
     def wait_job(self, job_id: str, timeout: float = 90.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def finished() -> dict[str, Any] | None:
+            job: dict[str, Any] = self.client.get(f"/api/jobs/{job_id}").get_json()
+            return job if job["status"] in ("done", "failed") else None
+
+        try:
+            return wait_until(finished, what=f"job {job_id} to finish", timeout=timeout)
+        except TimeoutError as exc:
             job = self.client.get(f"/api/jobs/{job_id}").get_json()
-            if job["status"] in ("done", "failed"):
-                return dict(job)
-            time.sleep(0.2)
-        log = self.log_path.read_text()[-3000:] if self.log_path else ""
-        raise TimeoutError(f"job {job_id} did not finish: {job}\n{log}")
+            log = self.log_path.read_text()[-3000:] if self.log_path else ""
+            raise TimeoutError(f"{exc}: {job}\n{log}") from None
+
+    def wait_heartbeat_stale(self, job_id: str) -> None:
+        """Until ``job_id``'s heartbeat is older than ``job_stale_s`` (its worker is gone)."""
+
+        def stale() -> bool:
+            beat = self.components.jobs.get(job_id)["heartbeat_at"]
+            return beat < datetime.now(UTC) - timedelta(seconds=self.settings.job_stale_s)
+
+        wait_until(stale, what=f"job {job_id}'s heartbeat to go stale", every=0.05)
 
     def add(self, name: str, server: str, **extra: Any) -> dict[str, Any]:
         """Add a served file by URL and wait for it; returns the finished job."""
@@ -140,20 +176,24 @@ def build_stack(
     ).with_(**overrides)
     components = build_components(settings, index_check_every=0.0)
     app = create_app(components=components)
-    stack = Stack(settings=settings, app=app, components=components, log_path=tmp / "worker.log")
+    stack = Stack(
+        settings=settings,
+        app=app,
+        components=components,
+        log_path=tmp / "worker.log",
+        with_worker=worker,
+    )
     if worker:
         stack.start_worker()
     return stack
 
 
 def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port}")
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, what=f"a server on port {port}", timeout=timeout)
 
 
 def make_bucket(name: str) -> None:

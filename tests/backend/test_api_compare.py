@@ -3,31 +3,47 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from backend.storage.embedded import EmbeddedMongo
 from model.embed import Embedder
-from tests.backend.stack import Stack, build_stack
+from tests.backend.stack import Stack, build_stack, wait_until
 
 
-@pytest.fixture(scope="module")
-def library(
-    tmp_path_factory: pytest.TempPathFactory, mongo: EmbeddedMongo, audio_server: str
-) -> Iterator[tuple[Stack, dict[str, str]]]:
-    """A stack holding song A, a transposed re-voicing of A, and an unrelated song B."""
-    stack = build_stack(tmp_path_factory.mktemp("compare"), mongo, audio_server)
+def add_songs(stack: Stack, audio_server: str, *names: str) -> dict[str, str]:
+    """Add served files by URL (titled by name); returns ``{name: song id}``."""
     ids = {}
-    for name in ("song_a", "cover_a", "song_b"):
+    for name in names:
         job = stack.add(f"{name}.m4a", audio_server, title=name)
         assert job["status"] == "done", job
         ids[name] = job["song_id"]
-    yield stack, ids
+    return ids
+
+
+@pytest.fixture(scope="module")
+def shared_library(
+    tmp_path_factory: pytest.TempPathFactory, mongo: EmbeddedMongo, audio_server: str
+) -> Iterator[tuple[Stack, dict[str, str]]]:
+    """A stack holding song A, a transposed re-voicing of A, and an unrelated song B, analysed
+    once per module. Tests use ``library``."""
+    stack = build_stack(tmp_path_factory.mktemp("compare"), mongo, audio_server)
+    yield stack, add_songs(stack, audio_server, "song_a", "cover_a", "song_b")
     stack.stop_worker()
+
+
+@pytest.fixture
+def library(shared_library: tuple[Stack, dict[str, str]]) -> tuple[Stack, dict[str, str]]:
+    """The module's library as a test must find it: the model's own threshold, no jobs."""
+    stack, ids = shared_library
+    songs = stack.components.songs
+    songs.meta.delete_one({"_id": "model"})
+    songs.bump()
+    stack.components.jobs.jobs.delete_many({"kind": "reembed"})
+    assert songs.count() == len(ids)
+    return stack, ids
 
 
 def test_check_gives_verdict_probability_and_explanation(
@@ -140,17 +156,13 @@ def test_model_threshold_can_be_set(library: tuple[Stack, dict[str, str]]) -> No
     assert model["version"] == stack.components.embedder.version
     assert model["config"]["embedding_dim"] == stack.components.embedder.dim
     assert set(model) >= {"threshold", "calibration", "training", "benchmarks", "curves"}
-    try:
-        reply = stack.client.put("/api/model/threshold", json={"threshold": 2.0})
-        assert reply.status_code == 200 and reply.get_json()["threshold"] == 2.0
-        ranked = stack.client.get(f"/api/rank?song={ids['song_a']}").get_json()
-        assert ranked["threshold"] == 2.0 and all(r["is_cover"] for r in ranked["results"])
-        groups = {p["group"] for p in stack.client.get("/api/map").get_json()["points"]}
-        assert len(groups) == 1
-        assert stack.client.put("/api/model/threshold", json={"threshold": -1}).status_code == 400
-    finally:
-        default = stack.components.embedder.calibration.threshold
-        stack.client.put("/api/model/threshold", json={"threshold": default})
+    reply = stack.client.put("/api/model/threshold", json={"threshold": 2.0})
+    assert reply.status_code == 200 and reply.get_json()["threshold"] == 2.0
+    ranked = stack.client.get(f"/api/rank?song={ids['song_a']}").get_json()
+    assert ranked["threshold"] == 2.0 and all(r["is_cover"] for r in ranked["results"])
+    groups = {p["group"] for p in stack.client.get("/api/map").get_json()["points"]}
+    assert len(groups) == 1
+    assert stack.client.put("/api/model/threshold", json={"threshold": -1}).status_code == 400
 
 
 def test_manual_reembed_job(library: tuple[Stack, dict[str, str]]) -> None:
@@ -162,41 +174,49 @@ def test_manual_reembed_job(library: tuple[Stack, dict[str, str]]) -> None:
 
 
 def test_new_model_version_reembeds_from_stored_features(
-    library: tuple[Stack, dict[str, str]], tmp_path: Path, mongo: EmbeddedMongo, audio_server: str
+    tmp_path: Path, mongo: EmbeddedMongo, audio_server: str
 ) -> None:
     """A worker started with another model re-embeds every song from its stored HPCP."""
-    old, ids = library
+    old = build_stack(tmp_path / "old", mongo, audio_server)
+    try:
+        ids = add_songs(old, audio_server, "song_a", "cover_a")
+    finally:
+        old.stop_worker()
     embedder = Embedder.load()
     embedder.version = "9.9-test"
     checkpoint = embedder.save(tmp_path / "next.pt")
-    settings: dict[str, Any] = {
-        "data_dir": old.settings.data_dir,
-        "mongodb_db": old.settings.mongodb_db,
-        "model_path": checkpoint,
-    }
-    old.stop_worker()
+    new = build_stack(
+        tmp_path / "new",
+        mongo,
+        audio_server,
+        worker=False,
+        data_dir=old.settings.data_dir,
+        mongodb_db=old.settings.mongodb_db,
+        model_path=checkpoint,
+    )
+    blocked = new.client.get(f"/api/rank?song={ids['song_a']}")
+    assert blocked.status_code == 409 and blocked.get_json()["error"]["code"] == "conflict"
+    new.log_path = tmp_path / "worker.log"
+    new.start_worker()
     try:
-        new = build_stack(tmp_path, mongo, audio_server, worker=False, **settings)
-        blocked = new.client.get(f"/api/rank?song={ids['song_a']}")
-        assert blocked.status_code == 409 and blocked.get_json()["error"]["code"] == "conflict"
-        new.log_path = tmp_path / "worker.log"
-        new.start_worker()
-        jobs = []
-        for _ in range(100):
-            jobs = [
-                j
-                for j in new.client.get("/api/jobs").get_json()["items"]
-                if j["kind"] == "reembed" and j["status"] in ("done", "failed")
-            ]
-            if any(j["source"] == "model 9.9-test" for j in jobs):
-                break
-            time.sleep(0.2)
-        job = next(j for j in jobs if j["source"] == "model 9.9-test")
+
+        def reembedded() -> dict[str, object] | None:
+            jobs = new.client.get("/api/jobs").get_json()["items"]
+            return next(
+                (
+                    j
+                    for j in jobs
+                    if j["source"] == "model 9.9-test" and j["status"] in ("done", "failed")
+                ),
+                None,
+            )
+
+        job = wait_until(reembedded, what="the re-embedding job for model 9.9-test")
         assert job["status"] == "done", job
         songs = new.client.get("/api/songs").get_json()["items"]
         assert {s["model_version"] for s in songs} == {"9.9-test"}
         ranked = new.client.get(f"/api/rank?song={ids['song_a']}").get_json()
-        assert len(ranked["results"]) == 2 and ranked["model_version"] == "9.9-test"
-        new.stop_worker()
+        assert [r["song"]["id"] for r in ranked["results"]] == [ids["cover_a"]]
+        assert ranked["model_version"] == "9.9-test"
     finally:
-        old.start_worker()
+        new.stop_worker()

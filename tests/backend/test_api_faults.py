@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
+from typing import Any
 
 from backend.storage.embedded import EmbeddedMongo, free_port
-from tests.backend.stack import build_stack
+from tests.backend.stack import build_stack, wait_until
 
 
 def test_database_down_gives_503_and_the_app_recovers(tmp_path: Path, audio_server: str) -> None:
@@ -63,17 +63,17 @@ def test_worker_killed_mid_job_is_rerun_without_half_written_songs(
     stack = build_stack(tmp_path, mongo, audio_server, job_stale_s=2.0)
     reply = stack.client.post("/api/songs", json={"url": f"http://{audio_server}/slow/song_a.m4a"})
     job_id = reply.get_json()["job"]["id"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job = stack.client.get(f"/api/jobs/{job_id}").get_json()
-        if job["stage"] == "downloading" and job["progress"] > 0:
-            break
-        time.sleep(0.1)
+
+    def downloading() -> dict[str, Any] | None:
+        job: dict[str, Any] = stack.client.get(f"/api/jobs/{job_id}").get_json()
+        return job if job["stage"] == "downloading" and job["progress"] > 0 else None
+
+    job = wait_until(downloading, what="the download to start")
     assert job["status"] == "running", job
     stack.stop_worker(signal.SIGKILL)
     assert stack.client.get("/api/songs").get_json()["total"] == 0
     assert stack.client.get(f"/api/jobs/{job_id}").get_json()["status"] == "running"
-    time.sleep(2.5)  # the dead worker's heartbeat goes stale
+    stack.wait_heartbeat_stale(job_id)
     stack.start_worker()
     try:
         done = stack.wait_job(job_id)

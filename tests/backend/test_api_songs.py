@@ -12,11 +12,6 @@ import pytest
 from tests.backend.stack import Stack
 
 
-@pytest.fixture(autouse=True)
-def fresh(stack: Stack) -> None:
-    stack.reset()
-
-
 def upload(stack: Stack, path: Path, **form: str) -> Any:
     data = {"file": (io.BytesIO(path.read_bytes()), path.name), **form}
     return stack.client.post("/api/songs/upload", data=data, content_type="multipart/form-data")

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from backend.storage.embedded import free_port
+from tests.backend.stack import wait_until
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -52,14 +52,16 @@ def test_serve_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        status = 0
-        while time.monotonic() < deadline and status != 200:
+
+        def healthy() -> bytes | None:
             try:
                 status, body = get(f"{base}/api/health")
             except OSError:
-                time.sleep(0.3)
-        assert status == 200 and json.loads(body)["status"] == "ok"
+                return None
+            return body if status == 200 else None
+
+        body = wait_until(healthy, what="the API's health check", timeout=90, every=0.3)
+        assert json.loads(body)["status"] == "ok"
         assert get(f"{base}/")[1] == b"<html>coverscope ui</html>"
         assert get(f"{base}/library/some-song")[1] == b"<html>coverscope ui</html>"
         assert get(f"{base}/assets/app.js")[1] == b"console.log(1)"
