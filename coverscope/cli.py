@@ -15,27 +15,30 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _check(args: argparse.Namespace) -> int:
+    from model.analysis import analyse
+    from model.audio import decode
     from model.check import check_pair
     from model.embed import Embedder
-    from model.pipeline import analyse_file
+    from model.score import ScorerConfig
 
+    config = ScorerConfig.load(args.scorer)
     embedder = Embedder.load(args.model)
-    a = analyse_file(args.a, embedder)
-    b = analyse_file(args.b, embedder)
-    result = check_pair(
-        a.chroma, b.chroma, embedder, embedding_a=a.embedding, embedding_b=b.embedding
-    )
-    out = result.to_dict()
+    a = analyse(decode(args.a), embedder=embedder)
+    b = analyse(decode(args.b), embedder=embedder)
+    result = check_pair(a, b, config=config)
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(result.to_dict(), indent=2))
         return 0
     verdict = "SAME SONG (cover)" if result.is_cover else "different songs"
     print(f"{verdict}: probability {result.probability:.0%}")
-    print(f"  embedding distance {result.distance:.3f} (threshold {result.threshold:.3f})")
+    print(f"  fused distance {result.distance:.3f} (threshold {result.threshold:.3f})")
+    for name, part in result.components.items():
+        used = "" if part["weight"] else " (shown, not fused)"
+        print(f"  {name:9s} {part['z']:+.2f} sd above non-covers{used}")
     print(
         f"  key shift {result.key_shift:+d} semitones, alignment distance {result.alignment_distance:.3f}"
     )
-    print(f"  segment agreement {result.segment_agreement:.0%}")
+    print(f"  matched passages cover {result.segment_agreement:.0%} of A")
     for m in result.matches:
         print(
             f"  match: A {m.a_start:7.1f}-{m.a_end:7.1f} s  <->  B {m.b_start:7.1f}-{m.b_end:7.1f} s"
@@ -45,7 +48,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate import main as evaluate_main
+    from training.evaluation.run import main as evaluate_main
 
     return evaluate_main(args)
 
@@ -83,18 +86,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("a", type=Path)
     check.add_argument("b", type=Path)
     check.add_argument("--model", type=Path, default=None, help="checkpoint (default: shipped)")
+    check.add_argument("--scorer", type=Path, default=None, help="scorer config (default: shipped)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(handler=_check)
 
     evaluate = sub.add_parser("evaluate", help="benchmark a method on a cover data set")
     evaluate.add_argument("dataset", choices=["covers80"])
-    evaluate.add_argument("--method", choices=["embedding", "qmax", "hybrid"], default="embedding")
-    evaluate.add_argument("--model", type=Path, default=None)
+    evaluate.add_argument(
+        "--method",
+        choices=["fusion", "embedding", "qmax", "hybrid"],
+        default="fusion",
+        help="fusion: the scorer config's components; the others fuse only theirs",
+    )
+    evaluate.add_argument(
+        "--diffuse", action="store_true", help="re-rank by late fusion over the collection"
+    )
+    evaluate.add_argument("--model", type=Path, default=None, help="embedding checkpoint")
+    evaluate.add_argument(
+        "--config", type=Path, default=None, help="scorer config (default: shipped)"
+    )
     evaluate.add_argument(
         "--data", type=Path, default=None, help="dataset folder (or $COVERS80_DIR)"
     )
     evaluate.add_argument("--cache", type=Path, default=Path("cache/features"))
-    evaluate.add_argument("--top-k", type=int, default=20, help="hybrid: re-rank this many")
+    evaluate.add_argument(
+        "--limit-works", type=int, default=None, help="only the first N works (smoke tests)"
+    )
     evaluate.add_argument("--workers", type=int, default=2)
     evaluate.add_argument("--json", type=Path, default=None, help="write figures here")
     evaluate.add_argument("--plots", type=Path, default=Path("docs"), help="folder for ROC/PR PNGs")
