@@ -21,25 +21,28 @@ MU = 0.5
 """Kernel width relative to the local neighbour scale (Wang et al.)."""
 
 
-def _kth_smallest(d: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """The k-th smallest value (1-based) along an axis, keeping that axis as size 1."""
-    return np.take(np.partition(d, k - 1, axis=axis), [k - 1], axis=axis)
+def _smallest_mask(d: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """True at the k smallest entries along an axis (ties broken deterministically)."""
+    mask = np.zeros(d.shape, dtype=bool)
+    idx = np.take(np.argpartition(d, k - 1, axis=axis), np.arange(k), axis=axis)
+    np.put_along_axis(mask, idx, True, axis=axis)
+    return mask
 
 
 def mutual_knn_binarise(d: np.ndarray, *, kappa: float = 0.1) -> np.ndarray:
     """Mutual nearest neighbours of a distance matrix d (M, N) -> (M, N) float32 in {0, 1}.
 
     Cell (i, j) is 1 when d[i, j] is among the round(kappa * N) smallest of row i and among the
-    round(kappa * M) smallest of column j (at least 1 each; ties at the cut-off count as in).
+    round(kappa * M) smallest of column j (at least 1 each). Exactly that many are taken per row
+    and column even when values tie, so a featureless song cannot light up the whole matrix.
     """
     m, n = d.shape
     if m == 0 or n == 0:
         return np.zeros((m, n), dtype=np.float32)
     k_row = min(n, max(1, round(kappa * n)))
     k_col = min(m, max(1, round(kappa * m)))
-    rows = d <= _kth_smallest(d, k_row, axis=1)
-    cols = d <= _kth_smallest(d, k_col, axis=0)
-    return (rows & cols).astype(np.float32)
+    both = _smallest_mask(d, k_row, axis=1) & _smallest_mask(d, k_col, axis=0)
+    return both.astype(np.float32)
 
 
 def smith_waterman(binary: np.ndarray) -> float:

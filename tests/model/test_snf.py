@@ -45,6 +45,11 @@ def test_mutual_knn_matches_brute_force(seed: int) -> None:
         )
 
 
+def test_ties_do_not_light_up_the_matrix() -> None:
+    binary = mutual_knn_binarise(np.zeros((20, 30)), kappa=0.1)
+    assert np.all(binary.sum(axis=1) <= 3) and np.all(binary.sum(axis=0) <= 2)
+
+
 def brute_smith_waterman(x: np.ndarray) -> float:
     """Textbook Serra'09 recursion: steps (1,1), (2,1), (1,2); cells outside the matrix are 0."""
     m, n = x.shape
