@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5)
     bench.add_argument("--seconds", type=float, default=180.0)
     bench.add_argument("--model", type=Path, default=None)
+    bench.add_argument(
+        "--scorer", action="store_true", help="also time the song analysis and pair scoring"
+    )
+    bench.add_argument(
+        "--pair-seconds", type=float, default=240.0, help="length of each song of a scored pair"
+    )
     bench.set_defaults(handler=_bench)
 
     train = sub.add_parser("train", help="train the embedding CNN from a config")

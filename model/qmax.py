@@ -7,7 +7,8 @@ stacks is within the 9.5th percentile of its row AND of its column. Two Essentia
 are avoided: its percentile returns 0 whenever ``(n - 1) * 0.095`` is a whole number (stacked
 lengths 201, 401, ...: nothing matches), and silent passages would match each other (here a
 silent stack matches nothing). The Smith-Waterman alignment with Serra'09 local constraints
-is Essentia's ``CoverSongSimilarity``, run with each song as the query and averaged.
+is Essentia's ``CoverSongSimilarity``; the asymmetric distances with each song as the query
+(sqrt(reference length) / best score) are averaged.
 """
 
 from __future__ import annotations
@@ -112,18 +113,19 @@ def qmax(a: np.ndarray, b: np.ndarray, *, explain: bool = False) -> QmaxResult:
             NO_ALIGNMENT_DISTANCE, NO_ALIGNMENT_DISTANCE, NO_ALIGNMENT_DISTANCE, shift
         )
     csm = cross_similarity(a, np.roll(b, shift, axis=0))
-    align = es.CoverSongSimilarity(alignmentType="serra09", distanceType="asymmetric")
-    scores, _ = align(csm)
-    back_scores, _ = align(np.ascontiguousarray(csm.T))
-    forward = _distance(np.asarray(scores), reference_length=csm.shape[1])
-    backward = _distance(np.asarray(back_scores), reference_length=csm.shape[0])
+    # Serra'09 steps (1,1), (2,1), (1,2) mirror each other, so the best local alignment of the
+    # transposed matrix (B as the query) scores the same: one run gives both directions.
+    scores, _ = es.CoverSongSimilarity(alignmentType="serra09", distanceType="asymmetric")(csm)
+    scores = np.asarray(scores, dtype=np.float32)
+    forward = _distance(scores, reference_length=csm.shape[1])
+    backward = _distance(scores, reference_length=csm.shape[0])
     return QmaxResult(
         distance=(forward + backward) / 2.0,
         forward=forward,
         backward=backward,
         key_shift=shift,
         cross_similarity=csm if explain else None,
-        score_matrix=np.asarray(scores, dtype=np.float32) if explain else None,
+        score_matrix=scores if explain else None,
     )
 
 

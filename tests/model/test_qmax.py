@@ -97,6 +97,20 @@ def test_both_directions_give_one_symmetric_distance(songs: dict[str, np.ndarray
     assert ab.distance == pytest.approx((ab.forward + ab.backward) / 2)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_one_alignment_serves_both_directions(seed: int) -> None:
+    import essentia.standard as es
+
+    rng = np.random.default_rng(seed)
+    csm = rng.random((int(rng.integers(30, 90)), int(rng.integers(30, 90)))) < 0.15
+    csm = csm.astype(np.float32)
+    csm[np.arange(25), np.arange(25) + 3] = 1.0  # a diagonal to find
+    sw = es.CoverSongSimilarity(alignmentType="serra09", distanceType="asymmetric")
+    forward, _ = sw(csm)
+    backward, _ = sw(np.ascontiguousarray(csm.T))
+    assert np.asarray(forward).max() == np.asarray(backward).max()
+
+
 def test_a_song_starting_in_silence_still_matches(songs: dict[str, np.ndarray]) -> None:
     result = qmax(songs["a_silent_intro"], songs["a"], explain=True)
     assert result.cross_similarity is not None and result.cross_similarity.sum() > 0
