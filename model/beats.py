@@ -14,7 +14,7 @@ import numpy as np
 from model.constants import HOP_SIZE, SAMPLE_RATE
 from model.errors import InvalidInput
 
-ENVELOPE_FRAME = 2048
+ENVELOPE_FRAME = 1024
 ENVELOPE_HOP = HOP_SIZE
 START_BPMS = (60.0, 120.0, 180.0)
 TEMPO_PRIOR_OCTAVES = 0.5

@@ -155,7 +155,9 @@ def _fuse(
         ss.append(sparse_kernel(parent, k=params.k))
     for _ in range(params.iterations - 1):
         ps = snf_step(ps, ss, identity=params.identity)
-    return snf_cross_block(ps, ss, split=m, identity=params.identity)
+    return snf_cross_block(
+        ps, ss, split=m, identity=params.identity, symmetric=params.iterations > 1
+    )
 
 
 def early_fusion(

@@ -21,11 +21,12 @@ MU = 0.5
 """Kernel width relative to the local neighbour scale (Wang et al.)."""
 
 
-def _smallest_mask(d: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """True at the k smallest entries along an axis (ties broken deterministically)."""
-    mask = np.zeros(d.shape, dtype=bool)
-    idx = np.take(np.argpartition(d, k - 1, axis=axis), np.arange(k), axis=axis)
-    np.put_along_axis(mask, idx, True, axis=axis)
+def _smallest_mask(d: np.ndarray, k: int) -> np.ndarray:
+    """True at the k smallest entries of each row of d (ties broken deterministically)."""
+    mask = d <= np.partition(d, k - 1, axis=1)[:, k - 1 : k]
+    if np.any(mask.sum(axis=1) > k):  # ties at the cut-off: take exactly k
+        mask = np.zeros(d.shape, dtype=bool)
+        np.put_along_axis(mask, np.argpartition(d, k - 1, axis=1)[:, :k], True, axis=1)
     return mask
 
 
@@ -41,7 +42,7 @@ def mutual_knn_binarise(d: np.ndarray, *, kappa: float = 0.1) -> np.ndarray:
         return np.zeros((m, n), dtype=np.float32)
     k_row = min(n, max(1, round(kappa * n)))
     k_col = min(m, max(1, round(kappa * m)))
-    both = _smallest_mask(d, k_row, axis=1) & _smallest_mask(d, k_col, axis=0)
+    both = _smallest_mask(d, k_row) & _smallest_mask(np.ascontiguousarray(d.T), k_col).T
     return both.astype(np.float32)
 
 
@@ -103,7 +104,11 @@ def sparse_kernel(w: np.ndarray, *, k: int) -> sparse.csr_matrix:
     """S: each row keeps its k largest affinities (itself included), row-normalised. (n, n) CSR."""
     n = w.shape[0]
     k = min(k, n)
-    cols = np.argpartition(-w, k - 1, axis=1)[:, :k]
+    keep = w >= -np.partition(-w, k - 1, axis=1)[:, k - 1 : k]
+    if np.all(keep.sum(axis=1) == k):  # no ties at the cut-off: the mask is the neighbour list
+        cols = np.nonzero(keep)[1].reshape(n, k)
+    else:
+        cols = np.argpartition(-w, k - 1, axis=1)[:, :k]
     vals = np.take_along_axis(w, cols, axis=1).astype(np.float32)
     sums = vals.sum(axis=1, keepdims=True)
     vals /= np.where(sums > 0, sums, 1.0)
@@ -117,7 +122,9 @@ def _normalise(p: np.ndarray, identity: float) -> np.ndarray:
         p[np.diag_indices_from(p)] += identity
     sums = p.sum(axis=1, keepdims=True)
     p /= np.where(sums > 0, sums, 1.0)
-    return 0.5 * (p + p.T)
+    out = p + p.T
+    out *= 0.5
+    return out
 
 
 def _others(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -142,9 +149,13 @@ def snf_cross_block(
     *,
     split: int,
     identity: float = 1.0,
+    symmetric: bool = False,
 ) -> np.ndarray:
     """The rows [:split] x columns [split:] block of the mean P after one more ``snf_step``,
-    without forming the full matrices. -> (split, n - split) float32."""
+    without forming the full matrices. -> (split, n - split) float32.
+
+    symmetric: every P in ``ps`` is symmetric (true of what ``snf_step`` returns), which saves
+    one product per feature."""
     n = ps[0].shape[0]
     ones = np.ones(n, dtype=np.float32)
     fused = np.zeros((split, n - split), dtype=np.float32)
@@ -154,8 +165,8 @@ def snf_cross_block(
         sums = np.where(sums > 0, sums, 1.0)
         top = s[:split]
         cross = np.asarray(s[split:] @ np.asarray(top @ o).T, dtype=np.float32).T
-        # (S O S^T)[B, A]^T equals the A-B block unless O is asymmetric (the first step).
-        back = cross if np.array_equal(o, o.T) else np.asarray(top @ (s[split:] @ o).T)
+        # (S O S^T)[B, A]^T equals the A-B block when O is symmetric.
+        back = cross if symmetric else np.asarray(top @ (s[split:] @ o).T)
         fused += 0.5 * (cross / sums[:split, None] + back / sums[None, split:])
     return fused / len(ps)
 
