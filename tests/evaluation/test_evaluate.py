@@ -15,24 +15,31 @@ from model.score import ScorerConfig, fuse, groups_for
 from tests.renditions import BRIGHT, PROGRESSION_A, PROGRESSION_B, song
 from training.evaluation.cache import PairCache, analysis_folder, cached_analyses, pair_values
 
-PROGRESSION_C = [(2, 5, 9), (7, 10, 14), (0, 4, 7), (5, 9, 12)]  # Bm E A D
-WORKS = {"w1": (PROGRESSION_A, 1), "w2": (PROGRESSION_B, 2), "w3": (PROGRESSION_C, 3)}
+WORKS = {
+    "w1": (PROGRESSION_A, 1),
+    "w2": (PROGRESSION_B, 2),
+    "w3": ([(2, 5, 9), (7, 10, 14), (0, 4, 7), (5, 9, 12)], 3),  # Bm E A D
+    "w4": ([(0, 4, 7), (0, 4, 7), (5, 9, 12), (7, 11, 14)], 4),  # A A D E
+    "w5": ([(0, 3, 7), (8, 12, 15), (3, 7, 10), (10, 14, 17)], 5),  # Am F C G
+}
 
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three works, each as an original and a transposed, faster, brighter rendition."""
+    """Five works, each as an original and a rendition that starts two chords later, in
+    another key, 15 % slower and with another timbre. Every tune is a loop of four triads."""
     root = tmp_path_factory.mktemp("collection")
     rows = []
     for work, (progression, melody) in WORKS.items():
         original = song(progression, melody_seed=melody, seconds=30.0)
         cover = song(
-            progression,
+            progression[2:] + progression[:2],
             melody_seed=melody,
             seconds=30.0,
-            transpose=melody + 1,
-            tempo=1.1,
+            transpose=(5 * melody) % 12 - 5,
+            tempo=0.85,
             harmonics=BRIGHT,
+            decay=0.5,
             seed=7,
         )
         for tag, y in (("orig", original), ("cover", cover)):
@@ -57,12 +64,17 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
-def test_fusion_ranks_every_cover_first(collection: Path, cache: Path, tmp_path: Path) -> None:
+def test_fusion_ranks_covers_above_a_floor_the_embedding_misses(
+    collection: Path, cache: Path, tmp_path: Path
+) -> None:
     result = evaluate(collection, cache, tmp_path / "fusion.json")
-    assert result["tracks"] == 6 and result["method"] == "fusion"
-    assert result["MAP"] >= 0.9 and result["MR1"] <= 1.2
-    assert result["at_threshold"]["recall"] >= 2 / 3
+    assert result["tracks"] == 10 and result["method"] == "fusion"
+    # Chance is ~0.31 here; the shipped embedding alone reaches ~0.39.
+    assert result["MAP"] >= 0.6
+    embedding = evaluate(collection, cache, tmp_path / "embedding.json", "--method", "embedding")
+    assert embedding["MAP"] < result["MAP"]
     assert set(result["timings"]) >= {"analysis_s", "pairs_s", "metrics_s", "wall_s"}
+    assert set(result["at_threshold"]) == {"threshold", "precision", "recall", "F1"}
 
 
 def test_a_rerun_resumes_from_the_cache(collection: Path, cache: Path, tmp_path: Path) -> None:
@@ -74,9 +86,10 @@ def test_a_rerun_resumes_from_the_cache(collection: Path, cache: Path, tmp_path:
 
 def test_diffusion_and_subsets_run(collection: Path, cache: Path, tmp_path: Path) -> None:
     diffused = evaluate(collection, cache, tmp_path / "d.json", "--diffuse")
-    assert diffused["diffuse"] is True and diffused["MAP"] >= 0.9
+    assert diffused["diffuse"] is True and diffused["MAP"] >= 0.6
     subset = evaluate(collection, cache, tmp_path / "s.json", "--limit-works", "2")
     assert subset["tracks"] == 4 and subset["works"] == 2
+    assert subset["timings"]["qmax_pairs_computed"] == 0  # pairs are cached by track ids
 
 
 def test_cli_check_and_evaluation_give_the_same_score(
