@@ -267,6 +267,27 @@ def threshold_for_fpr(
     )
 
 
+def fit_probability(
+    fused_positives: Iterable[float], fused_negatives: Iterable[float], *, prior: float
+) -> dict[str, float]:
+    """Logistic ``p(cover | fused)`` fitted on cover and non-cover pairs' fused scores, the two
+    classes weighted so covers make up ``prior`` of the pairs (the assumed share of covers
+    among checked pairs), whatever their counts. Returns the config's ``probability``."""
+    from sklearn.linear_model import LogisticRegression
+
+    pos = np.asarray(list(fused_positives), dtype=np.float64)
+    neg = np.asarray(list(fused_negatives), dtype=np.float64)
+    if pos.size == 0 or neg.size == 0 or not 0.0 < prior < 1.0:
+        raise InvalidInput("a probability needs cover and non-cover pairs and 0 < prior < 1")
+    x = np.concatenate([pos, neg])[:, None]
+    y = np.concatenate([np.ones(pos.size), np.zeros(neg.size)])
+    weight = np.where(y == 1, prior / pos.size, (1.0 - prior) / neg.size) * x.shape[0]
+    model = LogisticRegression(C=1e4).fit(x, y, sample_weight=weight)
+    slope = float(model.coef_[0, 0])
+    midpoint = -float(model.intercept_[0]) / slope if slope else float(np.median(x))
+    return {"slope": slope, "midpoint": midpoint, "prior": prior}
+
+
 def rate_interval(
     k: int, n: int, *, confidence: float = 0.95, method: str = "clopper-pearson"
 ) -> tuple[float, float]:

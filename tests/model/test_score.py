@@ -13,6 +13,7 @@ from model.score import (
     COMPONENTS,
     DEFAULT_CONFIG,
     ScorerConfig,
+    fit_probability,
     fit_scorer_stats,
     fuse,
     rate_interval,
@@ -136,3 +137,12 @@ def test_rate_intervals_against_closed_forms() -> None:
     assert (low, high) == pytest.approx((0.0215, 0.1118), abs=5e-4)
     low, high = rate_interval(5, 100)
     assert low < 0.05 < high and (low, high) == pytest.approx((0.0164, 0.1128), abs=5e-4)
+
+
+def test_probability_rises_with_the_score_and_respects_the_prior() -> None:
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(4.0, 1.0, 300), rng.normal(0.0, 1.0, 3000)
+    even = fit_probability(pos, neg, prior=0.5)
+    assert even["slope"] > 0 and 1.5 < even["midpoint"] < 2.5  # halfway between the classes
+    rare = fit_probability(pos, neg, prior=0.01)
+    assert rare["midpoint"] > even["midpoint"]  # rarer covers need more evidence
