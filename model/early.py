@@ -30,8 +30,9 @@ from model.snf import (
 
 FEATURES = ("hpcp", "mfcc", "ssm")
 REFERENCE_BPM = 120.0
-CACHE_LEVELS = 48
-"""Per-level self-similarity parts kept in process (~2.5 MB per 460-block level)."""
+CACHE_ENTRIES = 3 * 16
+"""Per-song parts kept in process, per (level, feature): the last ~16 levels' float32 blocks
+and self-affinities (~6 MB per 460-block level, ~100 MB in all)."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,11 @@ class EarlyScore:
 
 
 @dataclass(frozen=True)
-class _SelfPart:
-    """What early fusion needs of one level and one feature, independent of the other song."""
+class _Blocks:
+    """One level's blocks of one feature as float32, with their squared norms."""
 
-    blocks: np.ndarray  # (n, d) float32
-    sq: np.ndarray  # (n,) squared norms
-    affinity: np.ndarray  # (n, n) float32, scales from the level's own neighbours
+    x: np.ndarray  # (n, d)
+    sq: np.ndarray  # (n,)
 
 
 def level_pairs(a: Sequence[BlockLevel], b: Sequence[BlockLevel]) -> list[tuple[int, int]]:
@@ -97,15 +97,22 @@ def _distances(a: np.ndarray, sq_a: np.ndarray, b: np.ndarray, sq_b: np.ndarray)
     return np.sqrt(np.maximum(sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T), 0.0))
 
 
-@functools.lru_cache(maxsize=CACHE_LEVELS)
-def _self_part(level: BlockLevel, feature: str, k: int, mu: float) -> _SelfPart:
-    """Blocks, norms and self-affinity of one level and feature (cached by level identity)."""
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
+def _blocks(level: BlockLevel, feature: str) -> _Blocks:
+    """A level's blocks of one feature in float32 (cached by level identity)."""
     x = np.asarray(getattr(level, feature), dtype=np.float32)
-    sq = np.einsum("ij,ij->i", x, x)
-    d = _distances(x, sq, x, sq)
+    return _Blocks(x=x, sq=np.einsum("ij,ij->i", x, x))
+
+
+@functools.lru_cache(maxsize=CACHE_ENTRIES)
+def _self_affinity(level: BlockLevel, feature: str, k: int, mu: float) -> np.ndarray:
+    """(n, n) affinity of a level's blocks among themselves, with scales from the level's own
+    k nearest neighbours (cached by level identity: it does not depend on the other song)."""
+    blocks = _blocks(level, feature)
+    d = _distances(blocks.x, blocks.sq, blocks.x, blocks.sq)
     np.fill_diagonal(d, 0.0)
     scale = neighbour_scale(d, k=k)
-    return _SelfPart(blocks=x, sq=sq, affinity=affinity(d, scale, scale, mu=mu))
+    return affinity(d, scale, scale, mu=mu)
 
 
 def transposition(a: np.ndarray, b: np.ndarray) -> int:
@@ -117,13 +124,14 @@ def transposition(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.argmax([mean_a @ np.roll(mean_b, s) for s in range(N_BINS)]))
 
 
-def _cross_distances(pa: _SelfPart, pb: _SelfPart, feature: str) -> np.ndarray:
+def _cross_distances(a: BlockLevel, b: BlockLevel, feature: str) -> np.ndarray:
     """(M, N) distances between A's and B's blocks; HPCP after the optimal transposition."""
-    xb, sq_b = pb.blocks, pb.sq
+    pa, pb = _blocks(a, feature), _blocks(b, feature)
+    xb = pb.x
     if feature == "hpcp":
-        shift = transposition(pa.blocks, xb)
+        shift = transposition(pa.x, xb)
         xb = np.roll(xb.reshape(xb.shape[0], -1, N_BINS), shift, axis=2).reshape(xb.shape)
-    return _distances(pa.blocks, pa.sq, xb, sq_b)
+    return _distances(pa.x, pa.sq, xb, pb.sq)
 
 
 def _score(binary: np.ndarray) -> float:
@@ -135,22 +143,21 @@ def _score(binary: np.ndarray) -> float:
 
 
 def _fuse(
-    selves_a: Sequence[_SelfPart],
-    selves_b: Sequence[_SelfPart],
-    crosses: Sequence[np.ndarray],
-    params: EarlyParams,
+    a: BlockLevel, b: BlockLevel, crosses: Sequence[np.ndarray], params: EarlyParams
 ) -> np.ndarray:
     """Early-fused A-B probabilities (M, N) from each feature's parent affinity matrix."""
     m = crosses[0].shape[0]
     ps, ss = [], []
-    for pa, pb, d in zip(selves_a, selves_b, crosses, strict=True):
+    for feature, d in zip(FEATURES, crosses, strict=True):
         w_ab = affinity(
             d,
             neighbour_scale(d, k=params.k, axis=1),
             neighbour_scale(d, k=params.k, axis=0),
             mu=params.mu,
         )
-        parent = np.block([[pa.affinity, w_ab], [w_ab.T, pb.affinity]])
+        w_aa = _self_affinity(a, feature, params.k, params.mu)
+        w_bb = _self_affinity(b, feature, params.k, params.mu)
+        parent = np.block([[w_aa, w_ab], [w_ab.T, w_bb]])
         ps.append(full_kernel(parent))
         ss.append(sparse_kernel(parent, k=params.k))
     for _ in range(params.iterations - 1):
@@ -178,17 +185,12 @@ def early_fusion(
     best = {f: 0.0 for f in (*FEATURES, "fused")}
     best_pair, best_matrix = (-1, -1), None
     for rank, (i, j) in enumerate(pairs[: max(params.fused_pairs, params.single_pairs)]):
-        selves_a = [_self_part(a[i], f, params.k, params.mu) for f in FEATURES]
-        selves_b = [_self_part(b[j], f, params.k, params.mu) for f in FEATURES]
-        crosses = [
-            _cross_distances(pa, pb, f)
-            for pa, pb, f in zip(selves_a, selves_b, FEATURES, strict=True)
-        ]
+        crosses = [_cross_distances(a[i], b[j], f) for f in FEATURES]
         if rank < params.single_pairs:
             for f, d in zip(FEATURES, crosses, strict=True):
                 best[f] = max(best[f], _score(mutual_knn_binarise(d, kappa=params.kappa)))
         if rank < params.fused_pairs:
-            fused = _fuse(selves_a, selves_b, crosses, params)
+            fused = _fuse(a[i], b[j], crosses, params)
             binary = mutual_knn_binarise(-fused, kappa=params.kappa)
             score = _score(binary)
             if score > best["fused"] or best_matrix is None:
