@@ -53,6 +53,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     return evaluate_main(args)
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from training.calibration import main as calibrate_main
+
+    return calibrate_main(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from training.bench import main as bench_main
 
@@ -123,6 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--time-stretch", type=float, default=1.0, help="stretch queries (rate)")
     evaluate.set_defaults(handler=_evaluate)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the scorer's scale, threshold and probability on real non-covers"
+    )
+    calibrate.add_argument("--manifest", type=Path, required=True, help="real tracks.jsonl")
+    calibrate.add_argument("--positives", type=Path, default=None, help="positives.jsonl")
+    calibrate.add_argument("--pairs", type=int, default=4000, help="negative pairs sampled")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--fpr", type=float, default=0.002, help="target false-positive rate")
+    calibrate.add_argument("--prior", type=float, default=0.5, help="assumed share of covers")
+    calibrate.add_argument("--config", type=Path, default=None, help="scorer config to start from")
+    calibrate.add_argument("--out", type=Path, default=Path("model/weights/scorer.json"))
+    calibrate.add_argument("--cache", type=Path, default=Path("cache/features"))
+    calibrate.add_argument("--workers", type=int, default=2)
+    calibrate.set_defaults(handler=_calibrate)
 
     bench = sub.add_parser("bench", help="per-song compute time (decode, HPCP, embed)")
     bench.add_argument("--repeats", type=int, default=5)
