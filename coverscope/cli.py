@@ -15,27 +15,30 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _check(args: argparse.Namespace) -> int:
+    from model.analysis import analyse
+    from model.audio import decode
     from model.check import check_pair
     from model.embed import Embedder
-    from model.pipeline import analyse_file
+    from model.score import ScorerConfig
 
+    config = ScorerConfig.load(args.scorer)
     embedder = Embedder.load(args.model)
-    a = analyse_file(args.a, embedder)
-    b = analyse_file(args.b, embedder)
-    result = check_pair(
-        a.chroma, b.chroma, embedder, embedding_a=a.embedding, embedding_b=b.embedding
-    )
-    out = result.to_dict()
+    a = analyse(decode(args.a), embedder=embedder)
+    b = analyse(decode(args.b), embedder=embedder)
+    result = check_pair(a, b, config=config)
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(result.to_dict(), indent=2))
         return 0
     verdict = "SAME SONG (cover)" if result.is_cover else "different songs"
     print(f"{verdict}: probability {result.probability:.0%}")
-    print(f"  embedding distance {result.distance:.3f} (threshold {result.threshold:.3f})")
+    print(f"  fused distance {result.distance:.3f} (threshold {result.threshold:.3f})")
+    for name, part in result.components.items():
+        used = "" if part["weight"] else " (shown, not fused)"
+        print(f"  {name:9s} {part['z']:+.2f} sd above non-covers{used}")
     print(
         f"  key shift {result.key_shift:+d} semitones, alignment distance {result.alignment_distance:.3f}"
     )
-    print(f"  segment agreement {result.segment_agreement:.0%}")
+    print(f"  matched passages cover {result.segment_agreement:.0%} of A")
     for m in result.matches:
         print(
             f"  match: A {m.a_start:7.1f}-{m.a_end:7.1f} s  <->  B {m.b_start:7.1f}-{m.b_end:7.1f} s"
@@ -45,9 +48,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate import main as evaluate_main
+    from training.evaluation.run import main as evaluate_main
 
     return evaluate_main(args)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from training.calibration import main as calibrate_main
+
+    return calibrate_main(args)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -83,18 +92,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("a", type=Path)
     check.add_argument("b", type=Path)
     check.add_argument("--model", type=Path, default=None, help="checkpoint (default: shipped)")
+    check.add_argument("--scorer", type=Path, default=None, help="scorer config (default: shipped)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(handler=_check)
 
     evaluate = sub.add_parser("evaluate", help="benchmark a method on a cover data set")
     evaluate.add_argument("dataset", choices=["covers80"])
-    evaluate.add_argument("--method", choices=["embedding", "qmax", "hybrid"], default="embedding")
-    evaluate.add_argument("--model", type=Path, default=None)
+    evaluate.add_argument(
+        "--method",
+        choices=["fusion", "embedding", "qmax", "hybrid"],
+        default="fusion",
+        help="fusion: the scorer config's components; the others fuse only theirs",
+    )
+    evaluate.add_argument(
+        "--diffuse", action="store_true", help="re-rank by late fusion over the collection"
+    )
+    evaluate.add_argument("--model", type=Path, default=None, help="embedding checkpoint")
+    evaluate.add_argument(
+        "--config", type=Path, default=None, help="scorer config (default: shipped)"
+    )
     evaluate.add_argument(
         "--data", type=Path, default=None, help="dataset folder (or $COVERS80_DIR)"
     )
     evaluate.add_argument("--cache", type=Path, default=Path("cache/features"))
-    evaluate.add_argument("--top-k", type=int, default=20, help="hybrid: re-rank this many")
+    evaluate.add_argument(
+        "--limit-works", type=int, default=None, help="only the first N works (smoke tests)"
+    )
     evaluate.add_argument("--workers", type=int, default=2)
     evaluate.add_argument("--json", type=Path, default=None, help="write figures here")
     evaluate.add_argument("--plots", type=Path, default=Path("docs"), help="folder for ROC/PR PNGs")
@@ -107,10 +130,31 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--time-stretch", type=float, default=1.0, help="stretch queries (rate)")
     evaluate.set_defaults(handler=_evaluate)
 
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the scorer's scale, threshold and probability on real non-covers"
+    )
+    calibrate.add_argument("--manifest", type=Path, required=True, help="real tracks.jsonl")
+    calibrate.add_argument("--positives", type=Path, default=None, help="positives.jsonl")
+    calibrate.add_argument("--pairs", type=int, default=4000, help="negative pairs sampled")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--fpr", type=float, default=0.002, help="target false-positive rate")
+    calibrate.add_argument("--prior", type=float, default=0.5, help="assumed share of covers")
+    calibrate.add_argument("--config", type=Path, default=None, help="scorer config to start from")
+    calibrate.add_argument("--out", type=Path, default=Path("model/weights/scorer.json"))
+    calibrate.add_argument("--cache", type=Path, default=Path("cache/features"))
+    calibrate.add_argument("--workers", type=int, default=2)
+    calibrate.set_defaults(handler=_calibrate)
+
     bench = sub.add_parser("bench", help="per-song compute time (decode, HPCP, embed)")
     bench.add_argument("--repeats", type=int, default=5)
     bench.add_argument("--seconds", type=float, default=180.0)
     bench.add_argument("--model", type=Path, default=None)
+    bench.add_argument(
+        "--scorer", action="store_true", help="also time the song analysis and pair scoring"
+    )
+    bench.add_argument(
+        "--pair-seconds", type=float, default=240.0, help="length of each song of a scored pair"
+    )
     bench.set_defaults(handler=_bench)
 
     train = sub.add_parser("train", help="train the embedding CNN from a config")

@@ -1,9 +1,7 @@
-"""Classical cover alignment (Serra et al. 2009) with Essentia, plus what it explains.
+"""What a Qmax alignment explains: the key shift, the matched passages, the picture.
 
-``ChromaCrossSimilarity`` builds a binary cross-recurrence plot between two chroma sequences
-once the reference is transposed to the query's key (OTI); ``CoverSongSimilarity`` runs the
-Qmax local alignment on it. We compute the OTI ourselves so we can report the key shift,
-and trace the alignment back to report which passages match.
+The alignment itself is ``model.qmax`` (the one Qmax in the codebase); this module turns its
+Smith-Waterman score matrix into time ranges of matching passages.
 """
 
 from __future__ import annotations
@@ -13,10 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.constants import ALIGN_DOWNSAMPLE, ALIGN_FPS
-from model.hpcp import align_features
+from model.hpcp import block_mean
+from model.qmax import QmaxResult, qmax
 
-FRAME_STACK = 9
-BINARIZE_PERCENTILE = 0.095
 MAX_MATCHES = 3
 MAX_CANDIDATES = 500
 
@@ -36,8 +33,8 @@ class Match:
 class Alignment:
     """Result of aligning B against A.
 
-    ``distance`` is the Serra'09 asymmetric Qmax distance (smaller = more similar; ``inf`` when
-    nothing aligns). ``key_shift`` is the semitones B must be moved up to sound in A's key.
+    ``distance`` is the Qmax distance of ``model.qmax`` (both directions averaged, smaller =
+    more similar, ``NO_ALIGNMENT_DISTANCE`` when nothing aligns). ``key_shift`` is the semitones B must be moved up to sound in A's key.
     ``cross_similarity`` is the binary (frames_a, frames_b) matrix behind the verdict.
     """
 
@@ -48,17 +45,16 @@ class Alignment:
     score_matrix: np.ndarray | None = None
 
 
-def optimal_transposition(a: np.ndarray, b: np.ndarray) -> int:
-    """OTI: the roll k (0..11) of B's chroma that best matches A's global profile.
-
-    ``a`` and ``b`` are (frames, 12). Returned as a signed shift in -5..6 semitones.
-    """
-    pa, pb = a.mean(axis=0), b.mean(axis=0)
-    pa = pa / (np.linalg.norm(pa) + 1e-9)
-    pb = pb / (np.linalg.norm(pb) + 1e-9)
-    scores = [float(pa @ np.roll(pb, k)) for k in range(12)]
-    k = int(np.argmax(scores))
-    return k - 12 if k > 6 else k
+def alignment_of(result: QmaxResult, *, fps: float = ALIGN_FPS) -> Alignment:
+    """The ``Alignment`` of a Qmax computed with ``explain=True`` on chroma at ``fps``."""
+    scores = result.score_matrix
+    return Alignment(
+        distance=result.distance,
+        key_shift=result.key_shift,
+        matches=[] if scores is None else trace_matches(scores, fps=fps, span=result.stack),
+        cross_similarity=result.cross_similarity,
+        score_matrix=scores,
+    )
 
 
 def align(
@@ -68,35 +64,15 @@ def align(
     block: int = ALIGN_DOWNSAMPLE,
     explain: bool = True,
 ) -> Alignment:
-    """Align raw HPCP (12, n_a) and (12, n_b); see ``Alignment``.
+    """Align raw HPCP (12, n_a) and (12, n_b) pooled over ``block`` frames; see ``Alignment``.
 
     ``explain=False`` skips tracing matches and drops the matrices (bulk scoring).
     """
-    import essentia.standard as es
-
-    a = align_features(chroma_a, block=block)
-    b = align_features(chroma_b, block=block)
-    shift = optimal_transposition(a, b)
-    b = np.ascontiguousarray(np.roll(b, shift, axis=1))
-    stack = min(FRAME_STACK, a.shape[0], b.shape[0])
-    if stack < 2:
-        return Alignment(distance=float("inf"), key_shift=shift)
-    csm = es.ChromaCrossSimilarity(
-        frameStackSize=stack, binarizePercentile=BINARIZE_PERCENTILE, oti=False
-    )(a, b)
-    scores, dist = es.CoverSongSimilarity(alignmentType="serra09", distanceType="asymmetric")(csm)
-    dist = float(dist) if np.isfinite(dist) else float("inf")
+    a, b = block_mean(chroma_a, block), block_mean(chroma_b, block)
+    result = qmax(a, b, explain=explain)
     if not explain:
-        return Alignment(distance=dist, key_shift=shift)
-    scores = np.asarray(scores, dtype=np.float32)
-    fps = ALIGN_FPS * ALIGN_DOWNSAMPLE / block
-    return Alignment(
-        distance=dist,
-        key_shift=shift,
-        matches=trace_matches(scores, fps=fps, span=stack),
-        cross_similarity=np.asarray(csm, dtype=np.float32),
-        score_matrix=scores,
-    )
+        return Alignment(distance=result.distance, key_shift=result.key_shift)
+    return alignment_of(result, fps=ALIGN_FPS * ALIGN_DOWNSAMPLE / block)
 
 
 def trace_matches(scores: np.ndarray, *, fps: float, span: int = 1) -> list[Match]:

@@ -7,19 +7,24 @@ from typing import Any
 
 import numpy as np
 
-from model.align import Alignment, Match, align
-from model.embed import Embedder, distance
-from model.hpcp import cnn_features
+from model.align import Alignment, Match, alignment_of
+from model.analysis import QMAX_POOL, SongAnalysis
+from model.constants import FRAMES_PER_SECOND
+from model.score import ScorerConfig, score_pair
 
 
 @dataclass
 class PairCheck:
     """The answer to a cover check between song A and song B.
 
-    ``distance`` is the embedding distance the verdict rests on, ``threshold`` the model's
-    cut-off, ``probability`` its calibrated chance of a cover. ``segment_agreement`` is the
-    share of A's ~85 s windows whose nearest B window is within the threshold. The alignment
-    explains the verdict: ``key_shift`` (semitones B is moved to match A) and ``matches``.
+    The verdict rests on the fused score of ``model.score``. ``distance`` is minus that score
+    (smaller = more alike, in standard deviations of real non-cover pairs) and ``threshold``
+    minus the configured fused threshold, so ``is_cover`` is ``distance <= threshold``.
+    ``probability`` is the calibrated chance of a cover. ``components`` gives each piece of
+    evidence: its raw value, its normalised value ``z`` and its weight in the verdict (0 when
+    it is shown but not fused). The Qmax alignment explains the verdict: ``key_shift``
+    (semitones B is moved to match A), ``matches`` (passages), ``alignment_distance`` (the
+    Qmax distance) and ``segment_agreement`` (share of song A inside matched passages).
     """
 
     is_cover: bool
@@ -31,43 +36,56 @@ class PairCheck:
     alignment_distance: float
     segment_agreement: float
     model_version: str
+    components: dict[str, dict[str, float]]
     alignment: Alignment | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("alignment")
-        if not np.isfinite(out["alignment_distance"]):
-            out["alignment_distance"] = None
         return out
 
 
-def check_pair(
-    chroma_a: np.ndarray,
-    chroma_b: np.ndarray,
-    embedder: Embedder,
-    *,
-    embedding_a: np.ndarray | None = None,
-    embedding_b: np.ndarray | None = None,
-) -> PairCheck:
-    """Compare two songs from their raw HPCP (12, n); embeddings are recomputed if not given."""
-    feats_a, feats_b = cnn_features(chroma_a), cnn_features(chroma_b)
-    ea = embedder.embed(feats_a) if embedding_a is None else embedding_a
-    eb = embedder.embed(feats_b) if embedding_b is None else embedding_b
-    d = distance(ea, eb)
-    calibration = embedder.calibration
-    seg_a, _ = embedder.embed_segments(feats_a)
-    seg_b, _ = embedder.embed_segments(feats_b)
-    nearest = np.linalg.norm(seg_a[:, None, :] - seg_b[None, :, :], axis=2).min(axis=1)
-    result = align(chroma_a, chroma_b)
+def check_pair(a: SongAnalysis, b: SongAnalysis, *, config: ScorerConfig) -> PairCheck:
+    """Compare two analysed songs (``model.analysis.analyse``) with the fused scorer."""
+    shown = tuple(dict.fromkeys((*config.components, "qmax")))
+    extended = config if shown == config.components else _showing(config, shown)
+    score = score_pair(a, b, config=extended, explain=True)
+    assert score.qmax is not None  # "qmax" is always computed for the explanation
+    alignment = alignment_of(score.qmax, fps=FRAMES_PER_SECOND / QMAX_POOL)
+    covered = sum(m.a_end - m.a_start for m in alignment.matches)
+    components = {
+        c: {
+            "raw": round(score.components[c], 4),
+            "z": round((score.components[c] - config.stats[c][0]) / config.stats[c][1], 4),
+            "weight": config.weights.get(c, 1.0) if c in config.components else 0.0,
+        }
+        for c in score.components
+        if c in config.stats
+    }
     return PairCheck(
-        is_cover=calibration.is_cover(d),
-        probability=round(calibration.probability(d), 4),
-        distance=round(d, 4),
-        threshold=calibration.threshold,
-        key_shift=result.key_shift,
-        matches=result.matches,
-        alignment_distance=result.distance,
-        segment_agreement=round(float((nearest <= calibration.threshold).mean()), 3),
-        model_version=embedder.version,
-        alignment=result,
+        is_cover=score.is_cover,
+        probability=round(score.probability, 4),
+        distance=round(-score.fused, 4),
+        threshold=round(-config.threshold, 4),
+        key_shift=alignment.key_shift,
+        matches=alignment.matches,
+        alignment_distance=round(alignment.distance, 4),
+        segment_agreement=round(float(np.clip(covered / max(a.analysed_seconds, 1e-9), 0, 1)), 3),
+        model_version=config.version,
+        components=components,
+        alignment=alignment,
+    )
+
+
+def _showing(config: ScorerConfig, shown: tuple[str, ...]) -> ScorerConfig:
+    """``config`` computing ``shown`` components, the extra ones with weight 0."""
+    return ScorerConfig(
+        version=config.version,
+        components=shown,
+        weights={c: config.weights.get(c, 1.0) if c in config.components else 0.0 for c in shown},
+        stats=config.stats,
+        threshold=config.threshold,
+        probability=config.probability,
+        diffusion=config.diffusion,
+        provenance=config.provenance,
     )

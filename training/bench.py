@@ -1,7 +1,10 @@
 """``coverscope bench``: per-song compute time of the pipeline stages (medians).
 
 Synthesises a song of ``--seconds`` (a chord progression with a melody), writes it as MP3,
-then times decode, HPCP, embedding and one pair alignment ``--repeats`` times each. A benchmark, not a test.
+then times decode, HPCP, embedding, the scorer's song analysis and, for two songs of
+``--pair-seconds``, one pair's Qmax (both directions), early fusion and fused score, ``--repeats``
+times each. Each figure is a median of wall time and of this process's CPU time (the latter is
+what a figure costs on a busy machine). A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -43,13 +46,49 @@ def synthetic_song(seconds: float, *, sr: int = SAMPLE_RATE, seed: int = 0) -> n
 
 
 def _median_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
+    return _median_times(fn, repeats)[0]
+
+
+def _median_times(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median (wall seconds, CPU seconds of this process) of ``fn`` after a warm-up."""
+    fn()
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def scorer_figures(
+    embedder: Embedder, *, seconds: float, pair_seconds: float, repeats: int
+) -> dict[str, float]:
+    """Analysis time and size of one song of ``seconds``, and per-pair costs of the scorer for
+    two songs of ``pair_seconds`` (same progression, other melodies)."""
+    from model.analysis import analyse
+    from model.early import early_fusion
+    from model.qmax import qmax
+    from model.score import ScorerConfig, score_pair
+
+    y = synthetic_song(seconds)
+    figures: dict[str, float] = {}
+    figures["analyse_s"], figures["analyse_cpu_s"] = _median_times(
+        lambda: analyse(y, embedder=embedder), repeats
+    )
+    figures["analysis_bytes"] = float(len(analyse(y, embedder=embedder).to_bytes()))
+    a = analyse(synthetic_song(pair_seconds, seed=1), embedder=embedder)
+    b = analyse(synthetic_song(pair_seconds, seed=2), embedder=embedder)
+    ca, cb = a.chroma.astype(np.float32), b.chroma.astype(np.float32)
+    config = ScorerConfig.load()
+    for name, fn in {
+        "qmax_pair": lambda: qmax(ca, cb),
+        "early_pair": lambda: early_fusion(a.levels, b.levels),
+        "score_pair": lambda: score_pair(a, b, config=config),
+        "check_pair_explained": lambda: score_pair(a, b, config=config, explain=True),
+    }.items():
+        figures[f"{name}_s"], figures[f"{name}_cpu_s"] = _median_times(fn, repeats)
+    return figures
 
 
 def main(args: argparse.Namespace) -> int:
@@ -70,6 +109,12 @@ def main(args: argparse.Namespace) -> int:
             "align_pair_s": _median_time(lambda: align(chroma, transpose(chroma, 3)), args.repeats),
         }
     figures["total_s"] = figures["decode_s"] + figures["hpcp_s"] + figures["embed_s"]
+    if args.scorer:
+        figures.update(
+            scorer_figures(
+                embedder, seconds=args.seconds, pair_seconds=args.pair_seconds, repeats=args.repeats
+            )
+        )
     print(
         json.dumps(
             {

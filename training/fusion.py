@@ -1,6 +1,6 @@
 """Learned fusion of the embedding and Qmax distances, fitted on the validation split.
 
-Meaning of the stored ``extra["fusion"]`` (read by ``training.evaluate.fuse``): for a query,
+Meaning of the stored ``extra["fusion"]`` (read by ``fuse`` below): for a query,
 take its ``top_k`` nearest references by embedding distance; z-score the K embedding
 distances and the K Qmax distances separately over those K candidates (a non-finite Qmax,
 "nothing aligned", becomes the largest finite one + 1 first); the fused distance is
@@ -21,7 +21,6 @@ import numpy as np
 from tqdm import tqdm
 
 from training.data import Version
-from training.evaluate import fuse
 from training.metrics import retrieval_scores
 
 log = logging.getLogger(__name__)
@@ -34,6 +33,21 @@ def _qmax(pair: tuple[int, int]) -> float:
 
     i, j = pair
     return align(_CHROMA[i], _CHROMA[j], explain=False).distance
+
+
+def fuse(emb: np.ndarray, qmax: np.ndarray, fusion: dict[str, float] | None = None) -> np.ndarray:
+    """Fused score of K candidates (smaller = closer): a weighted sum of both distances,
+    each z-scored over the candidates (a non-finite Qmax becomes the largest finite + 1)."""
+    w_emb = (fusion or {}).get("w_embedding", 1.0)
+    w_qmax = (fusion or {}).get("w_qmax", 1.0)
+    finite = np.isfinite(qmax)
+    fill = qmax[finite].max() + 1.0 if finite.any() else 1.0
+    q = np.where(finite, qmax, fill)
+
+    def z(x: np.ndarray) -> np.ndarray:
+        return (x - x.mean()) / (x.std() if x.std() > 1e-12 else 1.0)
+
+    return w_emb * z(emb) + w_qmax * z(q)
 
 
 def qmax_pairs(

@@ -28,7 +28,7 @@ from model.embed import DEFAULT_CHECKPOINT, Embedder
 from model.network import CoverNet
 from training.config import MinerPhase, TrainConfig, load_config
 from training.data import BatchStream, Version, VersionDataset, load_splits
-from training.validation import calibrate, evaluate, scores_by_group, source_family
+from training.evaluation.validation import calibrate, evaluate, scores_by_group, source_family
 
 log = logging.getLogger(__name__)
 

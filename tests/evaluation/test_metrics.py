@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from training.evaluate import hybrid_distances
 from training.metrics import at_threshold, pair_labels, retrieval_scores, verification, zscore_rows
 
 
@@ -86,14 +85,3 @@ def test_zscore_rows_handles_non_finite() -> None:
     z = zscore_rows(d)
     assert np.all(np.isfinite(z))
     assert z[0, 1] < z[0, 2]
-
-
-def test_hybrid_reranks_only_the_top_k() -> None:
-    emb = np.array([[0, 1, 2, 3], [1, 0, 2, 3], [2, 2, 0, 1], [3, 3, 1, 0]], dtype=float)
-    # Query 0: embedding order 1, 2, 3; Qmax prefers 2 strongly within the top 2.
-    qmax = {(q, r): 1.0 for q in range(4) for r in range(4)}
-    qmax[(0, 2)] = 0.01
-    qmax[(0, 1)] = 5.0
-    out = hybrid_distances(emb, qmax, k=2, fusion={"w_embedding": 0.0, "w_qmax": 1.0})
-    order = [r for r in np.argsort(out[0]) if r != 0]
-    assert order == [2, 1, 3]

@@ -1,4 +1,4 @@
-"""Validation on the held-out works: whole-version embeddings, exhaustive ranking, pair labels."""
+"""Validation = evaluation on the held-out works: whole-version embeddings, exhaustive ranking."""
 
 from __future__ import annotations
 
