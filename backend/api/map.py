@@ -25,7 +25,8 @@ def project(matrix: np.ndarray) -> np.ndarray:
         return np.column_stack([np.arange(n, dtype=np.float64), np.zeros(n)])
     from sklearn.decomposition import PCA
 
-    return PCA(n_components=2, random_state=0).fit_transform(matrix)
+    xy: np.ndarray = PCA(n_components=2, random_state=0).fit_transform(matrix)
+    return xy
 
 
 def cover_groups(matrix: np.ndarray, threshold: float) -> np.ndarray:
@@ -36,7 +37,7 @@ def cover_groups(matrix: np.ndarray, threshold: float) -> np.ndarray:
     d2 = np.clip(2.0 - 2.0 * (matrix @ matrix.T), 0.0, None)
     rows, cols = np.nonzero(np.triu(d2 <= threshold**2, k=1))
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
     return labels
 
 

@@ -70,15 +70,17 @@ class Queue:
         retries = settings.job_retries
         delay = int(max(0, settings.job_retry_delay_s))
 
-        @self.huey.task(retries=retries, retry_delay=delay, context=True, name="run_job")
         def run_job(job_id: str, task: Any = None) -> None:
             self.run(job_id, retries_left=task.retries if task is not None else 0)
 
-        @self.huey.periodic_task(crontab(minute="*"), name="reap_orphans")
         def reap_orphans() -> None:
             self.reap()
 
-        self._run_job = run_job
+        # huey has no type hints: register the tasks by calling its decorators.
+        self._run_job: Callable[[str], object] = self.huey.task(
+            retries=retries, retry_delay=delay, context=True, name="run_job"
+        )(run_job)
+        self.huey.periodic_task(crontab(minute="*"), name="reap_orphans")(reap_orphans)
 
     def enqueue(self, job_id: str) -> None:
         self._run_job(job_id)

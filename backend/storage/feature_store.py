@@ -35,7 +35,8 @@ def array_bytes(array: np.ndarray) -> bytes:
 
 
 def bytes_array(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    array: np.ndarray = np.load(io.BytesIO(data), allow_pickle=False)
+    return array
 
 
 class FeatureStore(Protocol):
@@ -103,9 +104,8 @@ class GCSStore:
             if os.environ.get("STORAGE_EMULATOR_HOST"):
                 from google.auth.credentials import AnonymousCredentials
 
-                self._client = storage.Client(
-                    project="coverscope", credentials=AnonymousCredentials()
-                )
+                anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call, unused-ignore]
+                self._client = storage.Client(project="coverscope", credentials=anonymous)
             else:
                 self._client = storage.Client()
         except auth_exc.GoogleAuthError as exc:
