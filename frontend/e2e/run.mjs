@@ -36,7 +36,7 @@ async function main() {
     writeFileSync(csv, `url\n${files.url(tunes.original)}\n${files.url(tunes.other)}\n`);
     console.log("e2e: starting the backend…");
     const backend = await startBackend({
-      coverscope: join(repo, ".venv", "bin", "coverscope"),
+      coverscope: process.env.COVERSCOPE_BIN ?? join(repo, ".venv", "bin", "coverscope"),
       dataDir: join(work, "data"),
       frontendDir: join(frontend, "dist"),
       testSource: `127.0.0.1:${files.port}`,

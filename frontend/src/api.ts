@@ -102,7 +102,8 @@ export interface PairCheck {
   threshold: number;
   key_shift: number;
   segment_agreement: number;
-  alignment_distance: number;
+  /** `null` when no passage aligns (the chroma alignment found no path). */
+  alignment_distance: number | null;
   matches: Match[];
   similarity_image: string;
   model_version: string;

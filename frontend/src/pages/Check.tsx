@@ -103,7 +103,11 @@ function CheckResult({ check }: { check: PairCheck }) {
         </div>
         <div>
           <dt>Alignment distance</dt>
-          <dd>{check.alignment_distance.toFixed(3)}</dd>
+          <dd>
+            {check.alignment_distance === null
+              ? "none (no passage aligns)"
+              : check.alignment_distance.toFixed(3)}
+          </dd>
         </div>
         <div>
           <dt>Model</dt>

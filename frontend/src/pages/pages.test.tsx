@@ -109,6 +109,32 @@ describe("CheckPage", () => {
     );
   });
 
+  it("explains a missing alignment instead of failing when alignment_distance is null", async () => {
+    const check: PairCheck = {
+      a: song("a1", "Let It Be"),
+      b: song("z9", "Yesterday"),
+      is_cover: false,
+      probability: 0.04,
+      distance: 1.12,
+      threshold: 0.62,
+      key_shift: 0,
+      segment_agreement: 0,
+      alignment_distance: null,
+      matches: [],
+      similarity_image: "/api/check/a1/z9/similarity.png",
+      model_version: "1.0.0",
+    };
+    serve({
+      "/api/check": { body: check },
+      "/api/songs/a1": { body: check.a },
+      "/api/songs/z9": { body: check.b },
+    });
+    wrap(<CheckPage route={parseHash("#/check?a=a1&b=z9")} />);
+    expect(await screen.findByRole("heading", { name: "Different songs" })).toBeTruthy();
+    expect(screen.getByText("none (no passage aligns)")).toBeTruthy();
+    expect(screen.getByText("No passage aligns well enough to highlight.")).toBeTruthy();
+  });
+
   it("asks for two songs when none are picked", () => {
     serve({});
     wrap(<CheckPage route={parseHash("#/check")} />);
