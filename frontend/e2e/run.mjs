@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 import { writeTunes } from "./audio.mjs";
 import { startBackend, startFileServer, stopAll } from "./servers.mjs";
 import { runFlow } from "./flow.mjs";
+import { staleness } from "../scripts/gen-api.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const frontend = resolve(here, "..");
@@ -45,6 +46,10 @@ async function main() {
     console.log(
       `e2e: backend healthy at ${backend.base} after ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
+
+    // The committed API types must match the spec this backend serves.
+    const stale = await staleness(await (await fetch(`${backend.base}/api/openapi.json`)).json());
+    if (stale) throw new Error(stale);
 
     context = await chromium.launchPersistentContext(join(work, "profile"), {
       executablePath: CHROMIUM,
