@@ -1,8 +1,10 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { pairCheck, rank as rankOf, rankResult, song } from "../test-fixtures";
 import { ToastProvider } from "../components/Toasts";
+import { makeQueryClient } from "../queryClient";
 import { parseHash } from "../router";
 import { CheckPage } from "./Check";
 import { LibraryPage } from "./Library";
@@ -25,7 +27,13 @@ function serve(routes: Record<string, { status?: number; body: unknown }>) {
   );
 }
 
-const wrap = (node: ReactNode) => render(<ToastProvider>{node}</ToastProvider>);
+/** Each test gets a fresh query cache, as a fresh page load would. */
+const wrap = (node: ReactNode) =>
+  render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <ToastProvider>{node}</ToastProvider>
+    </QueryClientProvider>,
+  );
 
 afterEach(() => vi.unstubAllGlobals());
 
