@@ -2,7 +2,7 @@
 // real Coverscope backend on embedded defaults. Both are killed by `stopAll`, even on failure.
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, openSync, statSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 
@@ -125,4 +125,40 @@ export async function stopAll() {
       }
     }
   }
+}
+
+/**
+ * One HTTP request on a connection of its own (`Connection: close`). Node's fetch reuses
+ * keep-alive connections, which the backend closes after a short idle time: a request sent on
+ * one just as it closes fails with "other side closed". Resolves to `{ status, text }`.
+ */
+export async function send(method, url, body) {
+  let payload;
+  const headers = {};
+  if (body instanceof FormData) {
+    const encoded = new Response(body);
+    payload = Buffer.from(await encoded.arrayBuffer());
+    headers["Content-Type"] = encoded.headers.get("content-type");
+  } else if (body !== undefined) {
+    payload = Buffer.from(JSON.stringify(body));
+    headers["Content-Type"] = "application/json";
+  }
+  if (payload) headers["Content-Length"] = String(payload.length);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (chunk) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** `send`, expecting a 2xx JSON answer (or none). */
+export async function sendJson(method, url, body) {
+  const { status, text } = await send(method, url, body);
+  if (status < 200 || status > 299) throw new Error(`${method} ${url} answered ${status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }

@@ -1,4 +1,5 @@
 import { useEffect, useState, type ComponentType } from "react";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { HealthBadge } from "./components/HealthBadge";
 import { Settings } from "./components/Settings";
 import { AddPage } from "./pages/Add";
@@ -90,7 +91,9 @@ export function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Component key={route.path} route={route} />
+        <ErrorBoundary resetKey={`${route.path}?${route.params}`}>
+          <Component key={route.path} route={route} />
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -1,21 +1,23 @@
 import { describe, expect, it } from "vitest";
+import type { Curves } from "./api";
 import { operatingPoint, thresholdRange } from "./curves";
 
-const curves = {
-  thresholds: [0.2, 0.4, 0.6, 0.8],
+// As `GET /api/model` sends them: [x, y, distance threshold] per point.
+const curves: Curves = {
   roc: [
-    [0.0, 0.3],
-    [0.05, 0.6],
-    [0.1, 0.85],
-    [0.4, 0.95],
-  ] as [number, number][],
+    [0.0, 0.3, 0.2],
+    [0.05, 0.6, 0.4],
+    [0.1, 0.85, 0.6],
+    [0.4, 0.95, 0.8],
+  ],
   pr: [
-    [0.3, 1.0],
-    [0.6, 0.95],
-    [0.85, 0.9],
-    [0.95, 0.6],
-  ] as [number, number][],
+    [0.3, 1.0, 0.2],
+    [0.6, 0.95, 0.4],
+    [0.85, 0.9, 0.6],
+    [0.95, 0.6, 0.8],
+  ],
 };
+const none: Curves = { roc: [], pr: [] };
 
 describe("curves", () => {
   it("reads precision and recall at the nearest threshold", () => {
@@ -26,31 +28,25 @@ describe("curves", () => {
     expect(p.roc).toEqual([0.1, 0.85]);
   });
   it("copes with missing curves", () => {
-    expect(operatingPoint({ thresholds: [], roc: [], pr: [] }, 0.5)).toEqual({ threshold: 0.5 });
+    expect(operatingPoint(none, 0.5)).toEqual({ threshold: 0.5 });
   });
   it("spans the slider over the thresholds and the current value", () => {
     expect(thresholdRange(curves, 0.9)).toEqual([0.2, 0.9]);
-    const [lo, hi] = thresholdRange({ thresholds: [], roc: [], pr: [] }, 0.6);
+    const [lo, hi] = thresholdRange(none, 0.6);
     expect(lo).toBe(0);
     expect(hi).toBeCloseTo(1.8);
   });
-  it("accepts the threshold as a third element of each point", () => {
-    const own = {
-      thresholds: [],
+  it("skips points without a finite threshold (the ROC's start at infinity)", () => {
+    const open: Curves = {
       roc: [
-        [0.0, 0.3, 0.2],
+        [0.0, 0.0, Infinity],
         [0.1, 0.85, 0.6],
-      ] as unknown as [number, number][],
-      pr: [
-        [0.3, 1.0, 0.2],
-        [0.85, 0.9, 0.6],
-        [0.95, 0.6, 0.8],
-      ] as unknown as [number, number][],
+      ],
+      pr: [[0.95, 0.6, 0.8]],
     };
-    const p = operatingPoint(own, 0.75);
-    expect(p.fpr).toBe(0.1);
-    expect(p.precision).toBe(0.6);
+    const p = operatingPoint(open, 2.0);
+    expect(p.roc).toEqual([0.1, 0.85]);
     expect(p.pr).toEqual([0.95, 0.6]);
-    expect(thresholdRange(own, 0.5)).toEqual([0.2, 0.8]);
+    expect(thresholdRange(open, 0.5)).toEqual([0.5, 0.8]);
   });
 });

@@ -1,4 +1,4 @@
-import type { ModelInfo, Point } from "./api";
+import type { CurvePoint, Curves, Point } from "./api";
 
 export interface OperatingPoint {
   threshold: number;
@@ -10,37 +10,23 @@ export interface OperatingPoint {
   pr?: Point;
 }
 
-type Curves = ModelInfo["curves"];
-
-/**
- * The distance threshold behind each point of a curve: a third element of the point
- * (`[fpr, tpr, threshold]`), or `curves.thresholds[i]` when it has one entry per point.
- */
-function pointThresholds(curve: Point[], thresholds: number[]): (number | undefined)[] {
-  return curve.map((p, i) => {
-    const own = (p as number[])[2];
-    if (Number.isFinite(own)) return own;
-    return thresholds.length === curve.length ? thresholds[i] : undefined;
-  });
-}
-
-function nearest(curve: Point[], thresholds: number[], threshold: number): Point | undefined {
-  const at = pointThresholds(curve, thresholds);
-  let best: number | undefined;
-  at.forEach((t, i) => {
-    if (t === undefined || !Number.isFinite(t)) return;
-    if (best === undefined || Math.abs(t - threshold) < Math.abs(at[best]! - threshold)) best = i;
-  });
-  return best === undefined ? undefined : [curve[best][0], curve[best][1]];
+/** The (x, y) of the curve point whose distance threshold (its third element) is nearest. */
+function nearest(curve: CurvePoint[], threshold: number): Point | undefined {
+  let best: CurvePoint | undefined;
+  for (const point of curve) {
+    if (!Number.isFinite(point[2])) continue;
+    if (!best || Math.abs(point[2] - threshold) < Math.abs(best[2] - threshold)) best = point;
+  }
+  return best && [best[0], best[1]];
 }
 
 /**
  * The operating point at a distance threshold, read from the benchmark curves (ROC points are
- * (fpr, tpr), PR points (recall, precision)); picks each curve's point with the nearest threshold.
+ * [fpr, tpr, threshold], PR points [recall, precision, threshold]).
  */
 export function operatingPoint(curves: Curves, threshold: number): OperatingPoint {
-  const roc = nearest(curves.roc, curves.thresholds, threshold);
-  const pr = nearest(curves.pr, curves.thresholds, threshold);
+  const roc = nearest(curves.roc, threshold);
+  const pr = nearest(curves.pr, threshold);
   if (!roc && !pr) return { threshold };
   return {
     threshold,
@@ -53,18 +39,9 @@ export function operatingPoint(curves: Curves, threshold: number): OperatingPoin
   };
 }
 
-/** Every finite threshold the curves know about. */
-function knownThresholds(curves: Curves): number[] {
-  return [
-    ...curves.thresholds,
-    ...pointThresholds(curves.roc, curves.thresholds),
-    ...pointThresholds(curves.pr, curves.thresholds),
-  ].filter((t): t is number => t !== undefined && Number.isFinite(t));
-}
-
 /** Slider bounds from the curve thresholds, with a sane default when there are none. */
 export function thresholdRange(curves: Curves, current: number): [number, number] {
-  const known = knownThresholds(curves);
+  const known = [...curves.roc, ...curves.pr].map((p) => p[2]).filter(Number.isFinite);
   if (known.length < 2) return [0, Math.max(1, current * 3)];
   return [Math.min(...known, current), Math.max(...known, current)];
 }

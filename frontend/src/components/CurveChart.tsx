@@ -1,10 +1,10 @@
-import type { Point } from "../api";
+import type { CurvePoint, Point } from "../api";
 
 interface CurveChartProps {
   title: string;
   xLabel: string;
   yLabel: string;
-  points: Point[];
+  points: CurvePoint[];
   marker?: Point;
   diagonal?: boolean;
 }

@@ -1,26 +1,12 @@
-import { useEffect, useState } from "react";
-import { api, type Health } from "../api";
+import { useQuery } from "@tanstack/react-query";
+import { api } from "../api";
 
 const REFRESH_MS = 30_000;
 
 /** Server status in the sidebar: API, database and feature store, and the model version. */
 export function HealthBadge() {
-  const [health, setHealth] = useState<Health | "down">();
-  useEffect(() => {
-    let stale = false;
-    const check = () =>
-      api.health().then(
-        (h) => !stale && setHealth(h),
-        () => !stale && setHealth("down"),
-      );
-    void check();
-    const timer = window.setInterval(check, REFRESH_MS);
-    return () => {
-      stale = true;
-      window.clearInterval(timer);
-    };
-  }, []);
-
+  const query = useQuery({ queryKey: ["health"], queryFn: api.health, refetchInterval: REFRESH_MS });
+  const health = query.isError ? "down" : query.data;
   if (!health) return null;
   const ok = health !== "down" && health.status === "ok";
   const text =

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import type { Job } from "../api";
+import { job } from "../test-fixtures";
 import { DistanceGauge } from "./Explain";
 import { isPlaylist, parseUrls } from "../pages/Add";
 import { BenchmarkTable } from "./BenchmarkTable";
@@ -8,20 +8,6 @@ import { JobCard } from "./JobCard";
 import { ConfirmDialog } from "./Modal";
 import { ErrorBox } from "./Status";
 import { ApiError } from "../api";
-
-const job = (over: Partial<Job>): Job => ({
-  id: "j1",
-  kind: "ingest_url",
-  status: "running",
-  stage: "extracting",
-  progress: 42,
-  song_id: null,
-  error: null,
-  source: "https://youtu.be/abc",
-  created_at: "2026-11-22T10:00:00Z",
-  updated_at: "2026-11-22T10:00:00Z",
-  ...over,
-});
 
 describe("JobCard", () => {
   it("shows progress and stage", () => {

@@ -130,9 +130,14 @@ export function AddPage() {
   const upload = async (files: { blob: Blob; name: string }[]) => {
     for (const { blob, name } of files) {
       try {
-        const { job } = await api.upload(blob, name, { title: name.replace(/\.[^.]+$/, "") });
-        setLabels((l) => ({ ...l, [job.id]: name }));
-        add([job]);
+        const result = await api.upload(blob, name, { title: name.replace(/\.[^.]+$/, "") });
+        if ("job" in result) {
+          setLabels((l) => ({ ...l, [result.job.id]: name }));
+          add([result.job]);
+        } else {
+          setExisting((e) => uniqueSongs([result.song, ...e]));
+          notify(`${name} is already in the library: ${songLabel(result.song)}.`, "info");
+        }
       } catch (err) {
         setProblems((p) => [...p, { source: name, message: errorMessage(err), advice: adviceFor(err) }]);
         notify(`${name}: ${errorMessage(err)}`, "error");

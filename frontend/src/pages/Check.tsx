@@ -1,9 +1,9 @@
+import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { api, audioUrl, type Match, type PairCheck, type Song } from "../api";
 import { DistanceGauge, Timeline } from "../components/Explain";
 import { SongPicker } from "../components/SongPicker";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
-import { useAsync } from "../hooks/useAsync";
 import { formatDuration, formatKeyShift, formatPercent, songLabel } from "../format";
 import { Link, navigate, type Route } from "../router";
 
@@ -12,7 +12,11 @@ export function CheckPage({ route }: { route: Route }) {
   const a = route.params.get("a") ?? undefined;
   const b = route.params.get("b") ?? undefined;
   const ready = a && b && a !== b;
-  const result = useAsync(ready ? () => api.check(a, b) : null, [a, b]);
+  const result = useQuery({
+    queryKey: ["check", a, b],
+    queryFn: () => api.check(a!, b!),
+    enabled: !!ready,
+  });
 
   const pick = (which: "a" | "b", song: Song | undefined) => navigate("/check", { a, b, [which]: song?.id });
 
@@ -49,8 +53,8 @@ export function CheckPage({ route }: { route: Route }) {
           </p>
         </EmptyState>
       ) : result.error ? (
-        <ErrorBox error={result.error} onRetry={result.reload} />
-      ) : !result.data || result.loading ? (
+        <ErrorBox error={result.error} onRetry={() => void result.refetch()} />
+      ) : !result.data ? (
         <Loading label="Comparing the two recordings…" />
       ) : (
         <CheckResult check={result.data} />
@@ -103,7 +107,11 @@ function CheckResult({ check }: { check: PairCheck }) {
         </div>
         <div>
           <dt>Alignment distance</dt>
-          <dd>{check.alignment_distance.toFixed(3)}</dd>
+          <dd>
+            {check.alignment_distance === null
+              ? "none (no passage aligns)"
+              : check.alignment_distance.toFixed(3)}
+          </dd>
         </div>
         <div>
           <dt>Model</dt>

@@ -1,29 +1,25 @@
-import { useEffect } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { api, isFinished } from "../api";
 import { JobCard } from "../components/JobCard";
 import { ErrorBox, Loading } from "../components/Status";
-import { useAsync } from "../hooks/useAsync";
 import { Link } from "../router";
 
 const REFRESH_MS = 3000;
 
 /** Home: library size, job counts, model version, and the most recent jobs. */
 export function DashboardPage() {
-  const stats = useAsync(() => api.stats(), []);
-  const jobs = useAsync(() => api.listJobs(8), []);
+  // While something is running, refresh so progress bars and counts move.
+  const jobs = useQuery({
+    queryKey: ["jobs", 8],
+    queryFn: () => api.listJobs(8),
+    refetchInterval: ({ state }) => (state.data?.items.some((j) => !isFinished(j)) ? REFRESH_MS : false),
+  });
   const busy = jobs.data?.items.some((j) => !isFinished(j)) ?? false;
-  const { reload: reloadJobs } = jobs;
-  const { reload: reloadStats } = stats;
-
-  // While something is running, refresh so progress bars move.
-  useEffect(() => {
-    if (!busy) return;
-    const timer = window.setTimeout(() => {
-      reloadJobs();
-      reloadStats();
-    }, REFRESH_MS);
-    return () => window.clearTimeout(timer);
-  }, [busy, jobs.data, reloadJobs, reloadStats]);
+  const stats = useQuery({
+    queryKey: ["stats"],
+    queryFn: api.stats,
+    refetchInterval: busy ? REFRESH_MS : false,
+  });
 
   return (
     <section aria-labelledby="home-title">
@@ -45,7 +41,7 @@ export function DashboardPage() {
       </header>
 
       {stats.error ? (
-        <ErrorBox error={stats.error} onRetry={stats.reload} />
+        <ErrorBox error={stats.error} onRetry={() => void stats.refetch()} />
       ) : !stats.data ? (
         <Loading label="Loading counts…" />
       ) : (
@@ -61,7 +57,7 @@ export function DashboardPage() {
       <section className="card" aria-labelledby="recent-jobs">
         <h2 id="recent-jobs">Recent jobs</h2>
         {jobs.error ? (
-          <ErrorBox error={jobs.error} onRetry={jobs.reload} />
+          <ErrorBox error={jobs.error} onRetry={() => void jobs.refetch()} />
         ) : !jobs.data ? (
           <Loading label="Loading jobs…" />
         ) : jobs.data.items.length === 0 ? (

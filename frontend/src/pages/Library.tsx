@@ -1,3 +1,4 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, errorMessage, type Song, type SortField, type SortOrder } from "../api";
 import { EditSongDialog } from "../components/EditSongDialog";
@@ -6,7 +7,6 @@ import { Pager } from "../components/Pager";
 import { SongRow } from "../components/SongRow";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
-import { useAsync } from "../hooks/useAsync";
 import { songLabel } from "../format";
 import { Link, type Route } from "../router";
 
@@ -43,10 +43,11 @@ export function LibraryPage({ route }: { route: Route }) {
     return () => window.clearTimeout(timer);
   }, [search]);
 
-  const songs = useAsync(
-    () => api.listSongs({ q, page, per_page: PER_PAGE, sort, order }),
-    [q, page, sort, order],
-  );
+  const songs = useQuery({
+    queryKey: ["songs", { q, page, sort, order }],
+    queryFn: () => api.listSongs({ q, page, per_page: PER_PAGE, sort, order }),
+    placeholderData: keepPreviousData,
+  });
   const items = songs.data?.items ?? [];
 
   // A selection belongs to the page of results it was made on.
@@ -85,7 +86,7 @@ export function LibraryPage({ route }: { route: Route }) {
       setDeleting(undefined);
       // Emptied the last page: step back instead of showing "no songs match".
       if (page > 1 && deleting.length >= items.length) setPage(page - 1);
-      else songs.reload();
+      else void songs.refetch();
     } catch (err) {
       notify(`Could not delete: ${errorMessage(err)}`, "error");
     } finally {
@@ -160,7 +161,7 @@ export function LibraryPage({ route }: { route: Route }) {
       </div>
 
       {songs.error ? (
-        <ErrorBox error={songs.error} onRetry={songs.reload} />
+        <ErrorBox error={songs.error} onRetry={() => void songs.refetch()} />
       ) : !songs.data ? (
         <Loading label="Loading songs…" />
       ) : isEmptyLibrary ? (
@@ -180,7 +181,7 @@ export function LibraryPage({ route }: { route: Route }) {
         </EmptyState>
       ) : (
         <>
-          <div className={`table-wrap${songs.loading ? " is-loading" : ""}`}>
+          <div className={`table-wrap${songs.isFetching ? " is-loading" : ""}`}>
             <table className="songs" aria-label="Songs">
               <thead>
                 <tr>
@@ -243,7 +244,7 @@ export function LibraryPage({ route }: { route: Route }) {
           onSaved={(song) => {
             setEditing(undefined);
             notify(`Saved “${songLabel(song)}”.`, "success");
-            songs.reload();
+            void songs.refetch();
           }}
         />
       )}

@@ -1,12 +1,12 @@
+import { useQuery } from "@tanstack/react-query";
 import { api } from "../api";
 import { ScatterMap, groupColour } from "../components/ScatterMap";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
-import { useAsync } from "../hooks/useAsync";
 import { Link, navigate } from "../router";
 
 /** The library as a 2-D map of embeddings; cover groups share a colour. */
 export function MapPage() {
-  const map = useAsync(() => api.map(), []);
+  const map = useQuery({ queryKey: ["map"], queryFn: api.map });
   const points = map.data?.points ?? [];
   const groups = new Map<number, number>();
   for (const p of points) groups.set(p.group, (groups.get(p.group) ?? 0) + 1);
@@ -25,7 +25,7 @@ export function MapPage() {
         </div>
       </header>
       {map.error ? (
-        <ErrorBox error={map.error} onRetry={map.reload} />
+        <ErrorBox error={map.error} onRetry={() => void map.refetch()} />
       ) : !map.data ? (
         <Loading label="Computing the map…" />
       ) : points.length === 0 ? (

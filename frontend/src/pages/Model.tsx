@@ -1,3 +1,4 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, errorMessage, type Job, type ModelInfo } from "../api";
 import { BenchmarkTable } from "../components/BenchmarkTable";
@@ -7,14 +8,14 @@ import { JobCard } from "../components/JobCard";
 import { ConfirmDialog } from "../components/Modal";
 import { ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
-import { useAsync } from "../hooks/useAsync";
 import { useJobs } from "../hooks/useJobs";
 import { operatingPoint, thresholdRange } from "../curves";
 import { formatPercent } from "../format";
 
 /** The model: version, training data, benchmarks, curves, and the decision threshold. */
 export function ModelPage() {
-  const model = useAsync(() => api.model(), []);
+  const model = useQuery({ queryKey: ["model"], queryFn: api.model });
+  const queryClient = useQueryClient();
   return (
     <section aria-labelledby="model-title">
       <header className="page-header">
@@ -24,11 +25,11 @@ export function ModelPage() {
         </div>
       </header>
       {model.error ? (
-        <ErrorBox error={model.error} onRetry={model.reload} />
+        <ErrorBox error={model.error} onRetry={() => void model.refetch()} />
       ) : !model.data ? (
         <Loading label="Loading the model card…" />
       ) : (
-        <ModelView model={model.data} onSaved={model.setData} />
+        <ModelView model={model.data} onSaved={(saved) => queryClient.setQueryData(["model"], saved)} />
       )}
     </section>
   );

@@ -1,8 +1,8 @@
-import { Fragment, useState } from "react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { Fragment } from "react";
 import { api, audioUrl, type Rank, type RankResult, type Song } from "../api";
 import { SongPicker } from "../components/SongPicker";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
-import { useAsync } from "../hooks/useAsync";
 import { formatDate, formatDuration, formatPercent, songLabel } from "../format";
 import { Link, navigate, type Route } from "../router";
 
@@ -14,26 +14,24 @@ const RERANK = 10;
 export function RankPage({ route }: { route: Route }) {
   const songId = route.params.get("song") ?? undefined;
   const rerank = route.params.get("rerank") ? RERANK : 0;
-  const songRank = useAsync(songId ? () => api.rankSong(songId, { limit: LIMIT, rerank }) : null, [
-    songId,
-    rerank,
-  ]);
-  const [clip, setClip] = useState<{ name: string; rank?: Rank; error?: unknown }>();
+  const songRank = useQuery({
+    queryKey: ["rank", songId, rerank],
+    queryFn: () => api.rankSong(songId!, { limit: LIMIT, rerank }),
+    enabled: !!songId,
+  });
+  const clip = useMutation({
+    mutationFn: (file: File) => api.rankClip(file, file.name, { limit: LIMIT, rerank }),
+  });
 
-  const rankClip = async (file: File) => {
+  const rankClip = (file: File) => {
     navigate("/rank", { rerank: rerank ? "1" : undefined });
-    setClip({ name: file.name });
-    try {
-      setClip({ name: file.name, rank: await api.rankClip(file, file.name, { limit: LIMIT, rerank }) });
-    } catch (err) {
-      setClip({ name: file.name, error: err });
-    }
+    clip.mutate(file);
   };
 
-  const showClip = !songId && clip;
-  const current = showClip ? clip.rank : songRank.data;
+  const showClip = !songId && !clip.isIdle;
+  const clipName = clip.variables?.name;
+  const current = showClip ? clip.data : songRank.data;
   const error = showClip ? clip.error : songRank.error;
-  const loading = showClip ? !clip.rank && !clip.error : songRank.loading;
 
   return (
     <section aria-labelledby="rank-title">
@@ -61,7 +59,7 @@ export function RankPage({ route }: { route: Route }) {
             onChange={(e) => {
               const file = e.target.files?.[0];
               e.target.value = "";
-              if (file) void rankClip(file);
+              if (file) rankClip(file);
             }}
           />
         </label>
@@ -75,7 +73,7 @@ export function RankPage({ route }: { route: Route }) {
         </label>
       </div>
 
-      {!songId && !clip ? (
+      {!songId && !showClip ? (
         <EmptyState title="Pick a song or upload a clip">
           <p>
             Every song in the library is scored by how close its embedding is to the query. Songs above the
@@ -83,9 +81,9 @@ export function RankPage({ route }: { route: Route }) {
           </p>
         </EmptyState>
       ) : error ? (
-        <ErrorBox error={error} onRetry={showClip ? undefined : songRank.reload} />
-      ) : loading || !current ? (
-        <Loading label={showClip ? `Analysing ${clip.name}…` : "Ranking the library…"} />
+        <ErrorBox error={error} onRetry={showClip ? undefined : () => void songRank.refetch()} />
+      ) : !current ? (
+        <Loading label={showClip ? `Analysing ${clipName}…` : "Ranking the library…"} />
       ) : (
         <RankView rank={current} />
       )}

@@ -1,28 +1,14 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { PairCheck, Rank, Song } from "../api";
+import { pairCheck, rank as rankOf, rankResult, song } from "../test-fixtures";
 import { ToastProvider } from "../components/Toasts";
+import { makeQueryClient } from "../queryClient";
 import { parseHash } from "../router";
 import { CheckPage } from "./Check";
 import { LibraryPage } from "./Library";
 import { RankPage } from "./Rank";
-
-const song = (id: string, title: string, artist = ""): Song => ({
-  id,
-  title,
-  artist,
-  source: "youtube",
-  url: `https://www.youtube.com/watch?v=${id}`,
-  video_id: id,
-  duration: 200,
-  tags: [],
-  notes: "",
-  model_version: "1.0.0",
-  created_at: "2026-11-22T10:00:00Z",
-  updated_at: "2026-11-22T10:00:00Z",
-  audio_url: `/api/songs/${id}/audio`,
-});
 
 /** Answer API calls by path prefix; anything unknown is a 404 in the API's error shape. */
 function serve(routes: Record<string, { status?: number; body: unknown }>) {
@@ -41,7 +27,13 @@ function serve(routes: Record<string, { status?: number; body: unknown }>) {
   );
 }
 
-const wrap = (node: ReactNode) => render(<ToastProvider>{node}</ToastProvider>);
+/** Each test gets a fresh query cache, as a fresh page load would. */
+const wrap = (node: ReactNode) =>
+  render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <ToastProvider>{node}</ToastProvider>
+    </QueryClientProvider>,
+  );
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -81,20 +73,10 @@ describe("LibraryPage", () => {
 
 describe("CheckPage", () => {
   it("shows the verdict, key shift and matched passages", async () => {
-    const check: PairCheck = {
-      a: song("a1", "Let It Be"),
-      b: song("b2", "Let It Be (live)"),
-      is_cover: true,
-      probability: 0.93,
-      distance: 0.41,
-      threshold: 0.62,
+    const check = pairCheck(song("a1", "Let It Be"), song("b2", "Let It Be (live)"), {
       key_shift: -2,
-      segment_agreement: 0.75,
-      alignment_distance: 0.08,
       matches: [{ a_start: 12, a_end: 95.5, b_start: 3.2, b_end: 88.1, score: 140 }],
-      similarity_image: "/api/check/a1/b2/similarity.png",
-      model_version: "1.0.0",
-    };
+    });
     serve({
       "/api/check": { body: check },
       "/api/songs/a1": { body: check.a },
@@ -109,6 +91,25 @@ describe("CheckPage", () => {
     );
   });
 
+  it("explains a missing alignment instead of failing when alignment_distance is null", async () => {
+    const check = pairCheck(song("a1", "Let It Be"), song("z9", "Yesterday"), {
+      is_cover: false,
+      probability: 0.04,
+      distance: 1.12,
+      segment_agreement: 0,
+      alignment_distance: null,
+    });
+    serve({
+      "/api/check": { body: check },
+      "/api/songs/a1": { body: check.a },
+      "/api/songs/z9": { body: check.b },
+    });
+    wrap(<CheckPage route={parseHash("#/check?a=a1&b=z9")} />);
+    expect(await screen.findByRole("heading", { name: "Different songs" })).toBeTruthy();
+    expect(screen.getByText("none (no passage aligns)")).toBeTruthy();
+    expect(screen.getByText("No passage aligns well enough to highlight.")).toBeTruthy();
+  });
+
   it("asks for two songs when none are picked", () => {
     serve({});
     wrap(<CheckPage route={parseHash("#/check")} />);
@@ -118,16 +119,13 @@ describe("CheckPage", () => {
 
 describe("RankPage", () => {
   it("draws the threshold line after the last cover", async () => {
-    const rank: Rank = {
-      query: { song: song("q", "Query") },
-      threshold: 0.62,
-      results: [
-        { song: song("c1", "Cover one"), distance: 0.3, similarity: 85, is_cover: true, probability: 0.97 },
-        { song: song("c2", "Cover two"), distance: 0.5, similarity: 75, is_cover: true, probability: 0.8 },
-        { song: song("o1", "Other"), distance: 0.9, similarity: 55, is_cover: false, probability: 0.1 },
-      ],
-    };
-    serve({ "/api/rank": { body: rank }, "/api/songs/q": { body: rank.query } });
+    const query = song("q", "Query");
+    const rank = rankOf(query, [
+      rankResult(song("c1", "Cover one"), 0.3),
+      rankResult(song("c2", "Cover two"), 0.5),
+      rankResult(song("o1", "Other"), 0.9),
+    ]);
+    serve({ "/api/rank": { body: rank }, "/api/songs/q": { body: query } });
     wrap(<RankPage route={parseHash("#/rank?song=q")} />);
     await screen.findByRole("table", { name: "Ranked songs" });
     await waitFor(() => expect(screen.getAllByRole("row")).toHaveLength(5));

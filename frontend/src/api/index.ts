@@ -3,60 +3,43 @@
  * through this module; pages never call fetch directly.
  */
 
-export interface Song {
-  id: string;
-  title: string;
-  artist: string;
-  source: string;
-  url: string | null;
-  video_id: string | null;
-  /** The uploaded file's name, for uploads (the backend sends it; not in docs/api.md). */
-  filename?: string | null;
-  duration: number | null;
-  tags: string[];
-  notes: string;
-  model_version: string;
-  created_at: string;
-  updated_at: string;
-  audio_url: string;
-}
+import type { components, paths } from "./schema";
+
+/**
+ * The API's types come from `schema.ts`, generated from the backend's OpenAPI spec
+ * (`npm run gen:api`); the test command fails when it is stale. Only what the spec leaves
+ * untyped (free-form objects, the two shapes of an add) is narrowed here, on top of it.
+ */
+type Schemas = components["schemas"];
+
+/** The JSON body `path` answers to `method` with `status`, as the spec declares it. */
+type Answer<
+  P extends keyof paths,
+  M extends "get" | "post" | "put" | "patch" | "delete",
+  S extends number,
+> = paths[P][M] extends { responses: infer R }
+  ? S extends keyof R
+    ? R[S] extends { content: { "application/json": infer J } }
+      ? J
+      : never
+    : never
+  : never;
+
+export type Song = Schemas["Song"];
+export type Job = Schemas["Job"];
+export type Health = Answer<"/api/health", "get", 200>;
+export type SongPage = Answer<"/api/songs", "get", 200>;
+export type Match = Schemas["Match"];
+export type PairCheck = Answer<"/api/check", "get", 200>;
+export type MapPoint = Schemas["MapPoint"];
+export type BulkResult = Answer<"/api/songs/bulk", "post", 202>;
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
-export type JobStage = "queued" | "downloading" | "extracting" | "embedding" | "done" | "failed";
-export type JobKind = "ingest_url" | "ingest_upload" | "reembed";
 
-export interface Job {
-  id: string;
-  kind: JobKind;
-  status: JobStatus;
-  stage: JobStage;
-  progress: number;
-  song_id: string | null;
-  error: string | null;
-  source: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Health {
-  status: string;
-  db: string;
-  store: string;
-  model_version: string;
-}
-
-export interface Stats {
-  songs: number;
+/** The spec types `jobs` as a free-form object: it counts jobs by each status. */
+export type Stats = Omit<Answer<"/api/stats", "get", 200>, "jobs"> & {
   jobs: Record<JobStatus, number>;
-  model_version: string;
-}
-
-export interface SongPage {
-  items: Song[];
-  total: number;
-  page: number;
-  per_page: number;
-}
+};
 
 export type SortField = "created_at" | "title" | "artist" | "duration";
 export type SortOrder = "asc" | "desc";
@@ -69,79 +52,40 @@ export interface SongQuery {
   order?: SortOrder;
 }
 
-export interface SongEdit {
-  title?: string;
-  artist?: string;
-  tags?: string[];
-  notes?: string;
-}
+/** A PATCH sends only the fields it changes. */
+export type SongEdit = Partial<
+  NonNullable<paths["/api/songs/{song_id}"]["patch"]["requestBody"]>["content"]["application/json"]
+>;
 
-/** `POST /api/songs` answers either a new job or the song already in the library. */
-export type AddResult = { job: Job } | { song: Song; existing: true };
+/**
+ * `POST /api/songs` and `POST /api/songs/upload` answer either a new job or, for a video or
+ * file already in the library, that song (the spec's AddSongOut lists all three fields).
+ */
+type AddOut = Schemas["AddSongOut"];
+export type AddResult = Pick<AddOut, "job"> | Pick<AddOut, "song" | "existing">;
 
-export interface BulkResult {
-  jobs: Job[];
-  existing: Song[];
-  errors: { url: string; error: string }[];
-}
+/** A ranked song; `alignment_distance` and `key_shift` come only with the chroma re-rank. */
+export type RankResult = Omit<Schemas["RankEntry"], "alignment_distance" | "key_shift"> &
+  Partial<Pick<Schemas["RankEntry"], "alignment_distance" | "key_shift">>;
 
-export interface Match {
-  a_start: number;
-  a_end: number;
-  b_start: number;
-  b_end: number;
-  score: number;
-}
-
-export interface PairCheck {
-  a: Song;
-  b: Song;
-  is_cover: boolean;
-  probability: number;
-  distance: number;
-  threshold: number;
-  key_shift: number;
-  segment_agreement: number;
-  alignment_distance: number;
-  matches: Match[];
-  similarity_image: string;
-  model_version: string;
-}
-
-export interface RankResult {
-  song: Song;
-  distance: number;
-  similarity: number;
-  is_cover: boolean;
-  probability: number;
-}
-
-export interface Rank {
+/** The spec types `query` as a free-form object: the song ranked against, or the clip's name. */
+export type Rank = Omit<Answer<"/api/rank", "get", 200>, "query" | "results"> & {
   query: { song: Song } | { upload: string };
-  threshold: number;
   results: RankResult[];
-}
+};
 
+/** A curve point: ROC `[fpr, tpr, threshold]`, PR `[recall, precision, threshold]`. */
+export type CurvePoint = [number, number, number];
+/** A point to draw (x, y). */
 export type Point = [number, number];
 
-export interface ModelInfo {
-  version: string;
-  /** Songs embedded with another model version (re-embed to refresh them); not in docs/api.md. */
-  stale_songs?: number;
-  threshold: number;
-  calibration: Record<string, unknown>;
-  config: Record<string, unknown>;
-  training: Record<string, unknown>;
-  benchmarks: Record<string, unknown>;
-  curves: { roc: Point[]; pr: Point[]; thresholds: number[] };
+export interface Curves {
+  roc: CurvePoint[];
+  pr: CurvePoint[];
 }
 
-export interface MapPoint {
-  song: Song;
-  x: number;
-  y: number;
-  group: number;
-}
+/** The spec types `curves` as a free-form object; a model without evaluation answers `{}`. */
+export type ModelInfo = Omit<Answer<"/api/model", "get", 200>, "curves"> & { curves: Curves };
 
 /** An error answered by the API (`{"error": {"code", "message"}}`) or by the network. */
 export class ApiError extends Error {
@@ -254,11 +198,13 @@ export const api = {
   stats: () => request<Stats>("GET", "/stats"),
 
   listSongs: (query: SongQuery = {}) => request<SongPage>("GET", "/songs", undefined, { ...query }),
-  getSong: (id: string) => request<Song>("GET", `/songs/${encodeURIComponent(id)}`),
+  getSong: (id: string) =>
+    request<Answer<"/api/songs/{song_id}", "get", 200>>("GET", `/songs/${encodeURIComponent(id)}`),
   updateSong: (id: string, edit: SongEdit) =>
-    request<Song>("PATCH", `/songs/${encodeURIComponent(id)}`, edit),
+    request<Answer<"/api/songs/{song_id}", "patch", 200>>("PATCH", `/songs/${encodeURIComponent(id)}`, edit),
   deleteSong: (id: string) => request<void>("DELETE", `/songs/${encodeURIComponent(id)}`),
-  deleteSongs: (ids: string[]) => request<{ deleted: number }>("POST", "/songs/delete", { ids }),
+  deleteSongs: (ids: string[]) =>
+    request<Answer<"/api/songs/delete", "post", 200>>("POST", "/songs/delete", { ids }),
 
   addUrl: (url: string, meta: { title?: string; artist?: string } = {}) =>
     request<AddResult>("POST", "/songs", { url, ...meta }),
@@ -267,10 +213,11 @@ export const api = {
   addCsv: (file: Blob, fileName: string) => request<BulkResult>("POST", "/songs/bulk", form(file, fileName)),
   addPlaylist: (playlist: string) => request<BulkResult>("POST", "/songs/bulk", { playlist }),
   upload: (file: Blob, fileName: string, meta: { title?: string; artist?: string } = {}) =>
-    request<{ job: Job }>("POST", "/songs/upload", form(file, fileName, meta)),
+    request<AddResult>("POST", "/songs/upload", form(file, fileName, meta)),
 
-  listJobs: (limit = 20) => request<{ items: Job[] }>("GET", "/jobs", undefined, { limit }),
-  getJob: (id: string) => request<Job>("GET", `/jobs/${encodeURIComponent(id)}`),
+  listJobs: (limit = 20) => request<Answer<"/api/jobs", "get", 200>>("GET", "/jobs", undefined, { limit }),
+  getJob: (id: string) =>
+    request<Answer<"/api/jobs/{job_id}", "get", 200>>("GET", `/jobs/${encodeURIComponent(id)}`),
 
   check: (a: string, b: string) => request<PairCheck>("GET", "/check", undefined, { a, b }),
   rankSong: (song: string, options: { rerank?: number; limit?: number } = {}) =>
@@ -278,12 +225,14 @@ export const api = {
   rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
 
-  model: () => request<ModelInfo>("GET", "/model").then(normaliseModel),
+  model: () => request<Answer<"/api/model", "get", 200>>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>
-    request<ModelInfo>("PUT", "/model/threshold", { threshold }).then(normaliseModel),
-  reembed: () => request<{ job: Job }>("POST", "/model/reembed"),
+    request<Answer<"/api/model/threshold", "put", 200>>("PUT", "/model/threshold", { threshold }).then(
+      normaliseModel,
+    ),
+  reembed: () => request<Answer<"/api/model/reembed", "post", 202>>("POST", "/model/reembed"),
 
-  map: () => request<{ points: MapPoint[] }>("GET", "/map"),
+  map: () => request<Answer<"/api/map", "get", 200>>("GET", "/map"),
 };
 
 /** URL of a song's audio, for `<audio src>`; the API gives it, with a fallback. */
@@ -296,10 +245,10 @@ export function isFinished(job: Job): boolean {
 }
 
 /** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
-function normaliseModel(model: ModelInfo): ModelInfo {
-  const curves: Partial<ModelInfo["curves"]> = model.curves ?? {};
+function normaliseModel(model: Answer<"/api/model", "get", 200>): ModelInfo {
+  const curves: Partial<Curves> = model.curves ?? {};
   return {
     ...model,
-    curves: { roc: curves.roc ?? [], pr: curves.pr ?? [], thresholds: curves.thresholds ?? [] },
+    curves: { roc: curves.roc ?? [], pr: curves.pr ?? [] },
   };
 }
