@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument("--manifest", type=Path, required=True, help="real tracks.jsonl")
     calibrate.add_argument("--positives", type=Path, default=None, help="positives.jsonl")
+    calibrate.add_argument("--tracks", type=int, default=None, help="sample this many tracks")
     calibrate.add_argument("--pairs", type=int, default=4000, help="negative pairs sampled")
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.add_argument("--fpr", type=float, default=0.002, help="target false-positive rate")

@@ -84,6 +84,16 @@ def load_real_tracks(manifest: Path) -> list[RealTrack]:
     ]
 
 
+def sample_tracks(tracks: list[RealTrack], *, count: int | None, seed: int) -> list[RealTrack]:
+    """A seeded sample of ``count`` tracks in manifest order (all of them when ``None``):
+    analysis costs per track, so the corpus can be larger than one calibration needs."""
+    if count is None or count >= len(tracks):
+        return tracks
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(tracks), size=count, replace=False))
+    return [tracks[int(i)] for i in keep]
+
+
 def negative_pairs(groups: list[str], *, count: int, seed: int) -> list[tuple[int, int]]:
     """A seeded sample of ``count`` index pairs (i < j) whose tracks are in different groups
     (all of them when there are fewer)."""
@@ -163,7 +173,7 @@ def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     config = ScorerConfig.load(args.config)
     embedder = Embedder.load(None)
-    tracks = load_real_tracks(args.manifest)
+    tracks = sample_tracks(load_real_tracks(args.manifest), count=args.tracks, seed=args.seed)
     cache = Path(args.cache) / "calibration"
     groups = list(GROUPS)
 
@@ -215,7 +225,8 @@ def main(args: argparse.Namespace) -> int:
         "fitted_on": "real non-cover pairs of different recordings (Debian music packages)",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "command": "coverscope calibrate --manifest DATA/real/tracks.jsonl "
-        f"--positives DATA/real/positives/positives.jsonl --pairs {args.pairs} "
+        f"--positives DATA/real/positives/positives.jsonl --tracks {args.tracks} "
+        f"--pairs {args.pairs} "
         f"--seed {args.seed} --fpr {args.fpr} --prior {args.prior}",
         "tracks": len(tracks),
         "packages": len(packages),
