@@ -30,6 +30,11 @@ from model.snf import (
 
 FEATURES = ("hpcp", "mfcc", "ssm")
 REFERENCE_BPM = 120.0
+SCORE_BLOCKS = 256
+"""Cost cap of a pair score: a level with more blocks is scored on this many, spread evenly
+(block starts every ~2 beats instead of every beat for a 4-minute song at 120 bpm; the blocks
+still overlap and cover the whole song). Cost grows with the product of the block counts, so
+this keeps a pair of long songs near 0.1 s; chosen for cost, before any Covers80 run."""
 CACHE_ENTRIES = 3 * 16
 """Per-song parts kept in process, per (level, feature): the last ~16 levels' float32 blocks
 and self-affinities (~6 MB per 460-block level, ~100 MB in all)."""
@@ -98,10 +103,18 @@ def _distances(a: np.ndarray, sq_a: np.ndarray, b: np.ndarray, sq_b: np.ndarray)
     return np.sqrt(np.maximum(sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T), 0.0))
 
 
+def scored_blocks(n_blocks: int, *, limit: int = SCORE_BLOCKS) -> np.ndarray:
+    """Indices of the blocks a pair score uses: all of them up to ``limit``, else ``limit``
+    spread evenly from the first to the last."""
+    if n_blocks <= limit:
+        return np.arange(n_blocks)
+    return np.unique(np.linspace(0, n_blocks - 1, limit).round().astype(np.int64))
+
+
 @functools.lru_cache(maxsize=CACHE_ENTRIES)
 def _blocks(level: BlockLevel, feature: str) -> _Blocks:
-    """A level's blocks of one feature in float32 (cached by level identity)."""
-    x = np.asarray(getattr(level, feature), dtype=np.float32)
+    """A level's scored blocks of one feature in float32 (cached by level identity)."""
+    x = np.asarray(getattr(level, feature), dtype=np.float32)[scored_blocks(level.n_blocks)]
     return _Blocks(x=x, sq=np.einsum("ij,ij->i", x, x))
 
 
@@ -203,6 +216,11 @@ def early_fusion(
         ssm=best["ssm"],
         levels=best_pair,
         matrix=best_matrix if explain else None,
-        beats_a=a[best_pair[0]].beats if explain and best_matrix is not None else None,
-        beats_b=b[best_pair[1]].beats if explain and best_matrix is not None else None,
+        beats_a=_scored_beats(a[best_pair[0]]) if explain and best_matrix is not None else None,
+        beats_b=_scored_beats(b[best_pair[1]]) if explain and best_matrix is not None else None,
     )
+
+
+def _scored_beats(level: BlockLevel) -> np.ndarray:
+    """Start times of the blocks a pair score used (rows / columns of its matrix)."""
+    return level.beats[scored_blocks(level.n_blocks)]

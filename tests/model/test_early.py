@@ -100,3 +100,13 @@ def test_songs_without_blocks_score_zero(songs: dict[str, list[BlockLevel]]) -> 
         assert (score.fused, score.hpcp, score.mfcc, score.ssm) == (0.0, 0.0, 0.0, 0.0)
         assert score.levels == (-1, -1) and score.matrix is None
     assert level_pairs(short, songs["original"]) == []
+
+
+def test_scored_blocks_cap_spreads_evenly_and_keeps_short_songs_whole() -> None:
+    from model.early import scored_blocks
+
+    assert scored_blocks(10, limit=256).tolist() == list(range(10))
+    kept = scored_blocks(600, limit=256)
+    assert len(kept) == 256 and kept[0] == 0 and kept[-1] == 599
+    gaps = np.diff(kept)
+    assert gaps.min() >= 2 and gaps.max() <= 3  # evenly spread, every ~2.3 blocks
