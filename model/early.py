@@ -223,4 +223,6 @@ def early_fusion(
 
 def _scored_beats(level: BlockLevel) -> np.ndarray:
     """Start times of the blocks a pair score used (rows / columns of its matrix)."""
+    if level.n_blocks <= SCORE_BLOCKS:
+        return level.beats
     return level.beats[scored_blocks(level.n_blocks)]
