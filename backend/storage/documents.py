@@ -48,6 +48,8 @@ class Song(NewSong):
     _id: ObjectId
     tags: list[str]
     notes: str
+    search_text: str
+    """Title, artist and tags folded for library search (``library_text.song_text``)."""
     created_at: datetime
     updated_at: datetime
     embedding: NotRequired[PackedArray]
