@@ -172,7 +172,8 @@ class Embedder:
     def embed(self, features: np.ndarray) -> np.ndarray:
         """Embed one song's CNN features (12, n) -> unit vector (embedding_dim,) float32."""
         x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))[None]
-        return self.network(x)[0].numpy()
+        vectors: torch.Tensor = self.network(x)
+        return vectors[0].numpy()
 
     @torch.inference_mode()
     def embed_segments(

@@ -90,13 +90,15 @@ def block_mean(chroma: np.ndarray, block: int) -> np.ndarray:
     if pad:
         # Repeat the edge so the last (partial) block is an average of real frames.
         chroma = np.pad(chroma, ((0, 0), (0, pad)), mode="edge")
-    return chroma.reshape(chroma.shape[0], -1, block).mean(axis=2).astype(np.float32)
+    means: np.ndarray = chroma.reshape(chroma.shape[0], -1, block).mean(axis=2)
+    return means.astype(np.float32)
 
 
 def znorm(x: np.ndarray) -> np.ndarray:
     """Z-normalise a whole matrix (zero mean, unit variance); constant input gives zeros."""
     std = float(x.std())
-    return ((x - x.mean()) / (std if std > 1e-8 else 1.0)).astype(np.float32)
+    z: np.ndarray = (x - float(x.mean())) / (std if std > 1e-8 else 1.0)
+    return z.astype(np.float32)
 
 
 def cnn_features(chroma: np.ndarray, *, time_scale: float = TIME_SCALE) -> np.ndarray:
