@@ -94,7 +94,8 @@ def beat_chroma(chroma: np.ndarray, beats: np.ndarray, *, sr: int = SAMPLE_RATE)
     cum = np.concatenate([np.zeros((1, N_BINS)), np.cumsum(chroma.T, axis=0, dtype=np.float64)])
     if n_frames == 0:
         return np.zeros((len(lo), N_BINS), dtype=np.float32)
-    return ((cum[hi] - cum[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    means: np.ndarray = (cum[hi] - cum[lo]) / (hi - lo)[:, None]
+    return means.astype(np.float32)
 
 
 def block_starts(n_beats: int, *, max_blocks: int = MAX_BLOCKS) -> np.ndarray:
@@ -125,7 +126,8 @@ def mfcc_blocks(
     x = x.reshape(len(starts), BLOCK_WINDOWS, MFCC_COEFFS)
     x = x - x.mean(axis=1, keepdims=True)
     std = x.std(axis=(1, 2), keepdims=True)
-    return (x / np.where(std > 1e-8, std, 1.0)).astype(np.float32)
+    scaled: np.ndarray = x / np.where(std > 1e-8, std, 1.0)
+    return scaled.astype(np.float32)
 
 
 def ssm_blocks(windows: np.ndarray) -> np.ndarray:
@@ -134,7 +136,8 @@ def ssm_blocks(windows: np.ndarray) -> np.ndarray:
     gram = windows @ windows.transpose(0, 2, 1)
     dist = np.sqrt(np.maximum(sq[:, :, None] + sq[:, None, :] - 2.0 * gram, 0.0))
     iu = np.triu_indices(BLOCK_WINDOWS, k=1)
-    return dist[:, iu[0], iu[1]]
+    upper: np.ndarray = dist[:, iu[0], iu[1]]
+    return upper
 
 
 def level_blocks(

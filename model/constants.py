@@ -6,7 +6,26 @@ SAMPLE_RATE = 22050
 FRAME_SIZE = 2048
 HOP_SIZE = 512
 N_BINS = 12
-"""HPCP bins; bin 0 is A (440 Hz reference), bins rise by one semitone."""
+"""HPCP bins; bin 0 is A (``REFERENCE_FREQUENCY``), bins rise by one semitone."""
+
+# How Essentia's HPCP is computed from each frame (``model.hpcp.hpcp``).
+SPECTRUM_WINDOW = "blackmanharris62"
+PEAK_THRESHOLD = 1e-5
+"""Spectral peaks below this magnitude are ignored."""
+MAX_PEAKS = 100
+PEAK_ORDER = "magnitude"
+"""Which peaks are kept when there are more than ``MAX_PEAKS``."""
+MIN_FREQUENCY = 40.0
+MAX_FREQUENCY = 5000.0
+"""The band (Hz) whose spectral peaks feed the profile."""
+REFERENCE_FREQUENCY = 440.0
+HARMONICS = 8
+"""Each peak also votes for the pitch classes of this many lower fundamentals."""
+HPCP_BAND_PRESET = False
+HPCP_NON_LINEAR = False
+HPCP_WEIGHT = "cosine"
+HPCP_WINDOW_SEMITONES = 1.0
+HPCP_NORMALIZED = "unitMax"
 
 FRAMES_PER_SECOND = SAMPLE_RATE / HOP_SIZE
 """HPCP frame rate before time scaling (~43.07 fps)."""

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.blocks import N_BINS, BlockLevel
+from model.blocks import BlockLevel
+from model.constants import N_BINS
 from model.snf import (
     affinity,
     full_kernel,
@@ -100,7 +101,9 @@ def level_pairs(a: Sequence[BlockLevel], b: Sequence[BlockLevel]) -> list[tuple[
 
 def _distances(a: np.ndarray, sq_a: np.ndarray, b: np.ndarray, sq_b: np.ndarray) -> np.ndarray:
     """Euclidean distances between rows of a (M, d) and b (N, d) -> (M, N) float32."""
-    return np.sqrt(np.maximum(sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T), 0.0))
+    squared = sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T)
+    distances: np.ndarray = np.sqrt(np.maximum(squared, 0.0))
+    return distances
 
 
 def scored_blocks(n_blocks: int, *, limit: int = SCORE_BLOCKS) -> np.ndarray:

@@ -10,16 +10,25 @@ import numpy as np
 from model.constants import (
     ALIGN_DOWNSAMPLE,
     FRAME_SIZE,
+    HARMONICS,
     HOP_SIZE,
+    HPCP_BAND_PRESET,
+    HPCP_NON_LINEAR,
+    HPCP_NORMALIZED,
+    HPCP_WEIGHT,
+    HPCP_WINDOW_SEMITONES,
+    MAX_FREQUENCY,
+    MAX_PEAKS,
+    MIN_FREQUENCY,
     N_BINS,
+    PEAK_ORDER,
+    PEAK_THRESHOLD,
+    REFERENCE_FREQUENCY,
     SAMPLE_RATE,
+    SPECTRUM_WINDOW,
     TIME_SCALE,
 )
 from model.errors import InvalidInput
-
-MIN_FREQUENCY = 40.0
-MAX_FREQUENCY = 5000.0
-HARMONICS = 8
 
 
 def hpcp(
@@ -41,27 +50,27 @@ def hpcp(
     y = np.ascontiguousarray(y, dtype=np.float32)
     if y.shape[0] < frame:
         y = np.pad(y, (0, frame - y.shape[0]))
-    window = es.Windowing(type="blackmanharris62", size=frame)
+    window = es.Windowing(type=SPECTRUM_WINDOW, size=frame)
     spectrum = es.Spectrum(size=frame)
     peaks = es.SpectralPeaks(
-        orderBy="magnitude",
-        magnitudeThreshold=1e-5,
+        orderBy=PEAK_ORDER,
+        magnitudeThreshold=PEAK_THRESHOLD,
         minFrequency=MIN_FREQUENCY,
         maxFrequency=MAX_FREQUENCY,
-        maxPeaks=100,
+        maxPeaks=MAX_PEAKS,
         sampleRate=sr,
     )
     profile = es.HPCP(
         size=N_BINS,
-        referenceFrequency=440.0,
+        referenceFrequency=REFERENCE_FREQUENCY,
         harmonics=HARMONICS,
-        bandPreset=False,
+        bandPreset=HPCP_BAND_PRESET,
         minFrequency=MIN_FREQUENCY,
         maxFrequency=MAX_FREQUENCY,
-        weightType="cosine",
-        nonLinear=False,
-        windowSize=1.0,
-        normalized="unitMax",
+        weightType=HPCP_WEIGHT,
+        nonLinear=HPCP_NON_LINEAR,
+        windowSize=HPCP_WINDOW_SEMITONES,
+        normalized=HPCP_NORMALIZED,
         sampleRate=sr,
     )
     frames = [
@@ -81,13 +90,15 @@ def block_mean(chroma: np.ndarray, block: int) -> np.ndarray:
     if pad:
         # Repeat the edge so the last (partial) block is an average of real frames.
         chroma = np.pad(chroma, ((0, 0), (0, pad)), mode="edge")
-    return chroma.reshape(chroma.shape[0], -1, block).mean(axis=2).astype(np.float32)
+    means: np.ndarray = chroma.reshape(chroma.shape[0], -1, block).mean(axis=2)
+    return means.astype(np.float32)
 
 
 def znorm(x: np.ndarray) -> np.ndarray:
     """Z-normalise a whole matrix (zero mean, unit variance); constant input gives zeros."""
     std = float(x.std())
-    return ((x - x.mean()) / (std if std > 1e-8 else 1.0)).astype(np.float32)
+    z: np.ndarray = (x - float(x.mean())) / (std if std > 1e-8 else 1.0)
+    return z.astype(np.float32)
 
 
 def cnn_features(chroma: np.ndarray, *, time_scale: float = TIME_SCALE) -> np.ndarray:

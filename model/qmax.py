@@ -77,7 +77,8 @@ def percentile_linear(d: np.ndarray, q: float, *, axis: int) -> np.ndarray:
     k = (d.shape[-1] - 1) * q
     lo, hi = math.floor(k), math.ceil(k)
     part = np.partition(d, sorted({lo, hi}), axis=-1)
-    return part[..., lo] + (k - lo) * (part[..., hi] - part[..., lo])
+    quantile: np.ndarray = part[..., lo] + (k - lo) * (part[..., hi] - part[..., lo])
+    return quantile
 
 
 def cross_similarity(
@@ -97,7 +98,7 @@ def cross_similarity(
     d = np.sqrt(np.maximum(na[:, None] + nb[None, :] - 2.0 * (sa @ sb.T), 0.0))
     rows = percentile_linear(d, percentile, axis=1)
     cols = percentile_linear(d, percentile, axis=0)
-    binary = (d <= rows[:, None]) & (d <= cols[None, :])
+    binary: np.ndarray = (d <= rows[:, None]) & (d <= cols[None, :])
     binary[np.sqrt(na) < SILENT_STACK, :] = False
     binary[:, np.sqrt(nb) < SILENT_STACK] = False
     return binary.astype(np.float32)

@@ -42,7 +42,7 @@ def mutual_knn_binarise(d: np.ndarray, *, kappa: float = 0.1) -> np.ndarray:
         return np.zeros((m, n), dtype=np.float32)
     k_row = min(n, max(1, round(kappa * n)))
     k_col = min(m, max(1, round(kappa * m)))
-    both = _smallest_mask(d, k_row) & _smallest_mask(np.ascontiguousarray(d.T), k_col).T
+    both: np.ndarray = _smallest_mask(d, k_row) & _smallest_mask(np.ascontiguousarray(d.T), k_col).T
     return both.astype(np.float32)
 
 
@@ -78,7 +78,9 @@ def neighbour_scale(d: np.ndarray, *, k: int, axis: int = 1) -> np.ndarray:
     if size == 0:
         return np.zeros(d.shape[1 - axis], dtype=np.float32)
     k = min(k, size)
-    return np.partition(d, k - 1, axis=axis).take(np.arange(k), axis=axis).mean(axis=axis)
+    nearest = np.partition(d, k - 1, axis=axis).take(np.arange(k), axis=axis)
+    scale: np.ndarray = nearest.mean(axis=axis)
+    return scale
 
 
 def affinity(
@@ -87,7 +89,8 @@ def affinity(
     """Gaussian affinity exp(-d^2 / (2 (mu sigma)^2)), sigma_ij = (r_i + c_j + d_ij) / 3 (Wang)."""
     sigma = (row_scale[:, None] + col_scale[None, :] + d) / 3.0
     sigma = np.maximum(mu * sigma, 1e-12)
-    return np.exp(-(d**2) / (2.0 * sigma**2)).astype(np.float32)
+    w: np.ndarray = np.exp(-(d**2) / (2.0 * sigma**2))
+    return w.astype(np.float32)
 
 
 def full_kernel(w: np.ndarray) -> np.ndarray:
@@ -122,7 +125,7 @@ def _normalise(p: np.ndarray, identity: float) -> np.ndarray:
         p[np.diag_indices_from(p)] += identity
     sums = p.sum(axis=1, keepdims=True)
     p /= np.where(sums > 0, sums, 1.0)
-    out = p + p.T
+    out: np.ndarray = p + p.T
     out *= 0.5
     return out
 

@@ -42,7 +42,8 @@ def synthetic_song(seconds: float, *, sr: int = SAMPLE_RATE, seed: int = 0) -> n
         tone = tone + 0.7 * np.sin(2 * np.pi * melody * t)
         out.append(tone * np.exp(-t))
     y = np.concatenate(out)[: int(seconds * sr)]
-    return (0.2 * y / np.abs(y).max()).astype(np.float32)
+    scaled: np.ndarray = 0.2 * y / float(np.abs(y).max())
+    return scaled.astype(np.float32)
 
 
 def _median_time(fn: Callable[[], Any], repeats: int) -> float:

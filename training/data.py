@@ -40,7 +40,8 @@ class Version:
     """The raw HPCP (12, n) on disk, read again only by the alignment fusion."""
 
     def chroma(self) -> np.ndarray:
-        return np.load(self.chroma_path, allow_pickle=False)
+        chroma: np.ndarray = np.load(self.chroma_path, allow_pickle=False)
+        return chroma
 
 
 def load_versions(source: DataSource) -> list[Version]:
@@ -148,7 +149,8 @@ def crop(features: np.ndarray, length: int, *, rate: float, rng: np.random.Gener
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, source - 1)
     frac = (pos - lo).astype(np.float32)
-    return window[:, lo] * (1.0 - frac) + window[:, hi] * frac
+    resampled: np.ndarray = window[:, lo] * (1.0 - frac) + window[:, hi] * frac
+    return resampled
 
 
 @dataclass

@@ -45,7 +45,9 @@ def fuse(emb: np.ndarray, qmax: np.ndarray, fusion: dict[str, float] | None = No
     q = np.where(finite, qmax, fill)
 
     def z(x: np.ndarray) -> np.ndarray:
-        return (x - x.mean()) / (x.std() if x.std() > 1e-12 else 1.0)
+        std = float(x.std())
+        centred: np.ndarray = x - float(x.mean())
+        return centred / (std if std > 1e-12 else 1.0)
 
     return w_emb * z(emb) + w_qmax * z(q)
 

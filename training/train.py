@@ -387,7 +387,8 @@ OPERATIONAL = (
 
 
 def _recipe(config: dict[str, Any]) -> dict[str, Any]:
-    return plain({k: v for k, v in config.items() if k not in OPERATIONAL})
+    recipe: dict[str, Any] = plain({k: v for k, v in config.items() if k not in OPERATIONAL})
+    return recipe
 
 
 def _python_rng_state() -> dict[str, Any]:

@@ -32,15 +32,24 @@ class Song(Schema):
 
 class Job(Schema):
     id = fields.String()
-    kind = fields.String(metadata={"description": "ingest_url | ingest_upload | reembed"})
+    kind = fields.String(
+        metadata={"description": "ingest_url | ingest_upload | reembed | expand_playlist"}
+    )
     status = fields.String(metadata={"description": "queued | running | done | failed"})
     stage = fields.String(
-        metadata={"description": "queued | downloading | extracting | embedding | done | failed"}
+        metadata={
+            "description": "queued | downloading | extracting | embedding | listing | queueing"
+            " | done | failed"
+        }
     )
     progress = fields.Integer()
     song_id = fields.String(allow_none=True)
     error = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
+    note = fields.String(
+        allow_none=True,
+        metadata={"description": "what a playlist job queued, or why a job was re-run"},
+    )
     attempts = fields.Integer()
     created_at = fields.String()
     updated_at = fields.String()

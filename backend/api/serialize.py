@@ -34,6 +34,7 @@ class JobOut(TypedDict):
     song_id: str | None
     error: str | None
     source: str | None
+    note: str | None
     attempts: int
     created_at: str | None
     updated_at: str | None
@@ -69,6 +70,7 @@ def job_out(doc: Job) -> JobOut:
         "song_id": doc.get("song_id"),
         "error": doc.get("error"),
         "source": doc.get("source"),
+        "note": doc.get("note"),
         "attempts": int(doc.get("attempts", 0)),
         "created_at": iso(doc.get("created_at")),
         "updated_at": iso(doc.get("updated_at")),

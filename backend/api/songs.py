@@ -65,7 +65,11 @@ def upload_song() -> tuple[dict[str, Any], int]:
 
 @bp.post("/bulk")
 @bp.output(schemas.BulkOut, status_code=202)
-@bp.doc(summary="Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')")
+@bp.doc(
+    summary="Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')",
+    description="A job per URL; a playlist gets one `expand_playlist` job that lists its "
+    "videos in the background and queues a job for each (its `note` says what it queued).",
+)
 def bulk_add() -> tuple[dict[str, Any], int]:
     if "file" in request.files:
         urls, playlist = urls_from_csv(request.files["file"].read()), None

@@ -1,7 +1,8 @@
 """Adding songs: the request side of ingestion (validate, dedupe, queue a job).
 
 A video id (or an upload's content hash) is claimed by exactly one job, so two requests racing
-for the same video end on the same job and the same song.
+for the same video end on the same job and the same song. A playlist is a job of its own: a
+worker lists its videos (yt-dlp, which can take a while) and queues a job for each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
-from backend.jobs.queue import Queue
+from backend.jobs.queue import Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
 from backend.storage.feature_store import FeatureStore
@@ -164,48 +165,65 @@ class Intake:
         }
         return self._queue("ingest_upload", filename or "upload", payload)
 
+    def add_playlist(self, url: str) -> Added:
+        """Queue the job that lists a playlist's videos and queues each (``expand_playlist``).
+
+        A YouTube URL must have a playlist's form; a test source's page has no such form, so
+        its job finds out (and fails when the page lists nothing).
+        """
+        source = validate_url(url, self.settings)
+        if source.kind == "youtube" and not source.playlist:
+            raise InvalidInput("That URL is not a playlist.")
+        payload: JobPayload = {"url": source.url, "claim": f"playlist:{source.video_id}"}
+        return self._queue("expand_playlist", source.url, payload)
+
     def add_many(self, urls: list[str], *, playlist: str | None = None) -> BulkResult:
-        if playlist:
-            source = validate_url(playlist, self.settings)
-            if not source.playlist:
-                raise InvalidInput("That URL is not a playlist.")
-            urls = [*urls, *playlist_urls(source, self.settings, limit=MAX_BULK)]
-        urls = self._expand_playlists(urls)
-        if not urls:
+        """Queue a job per URL; a playlist (``playlist``, or a playlist URL in ``urls``) gets
+        one job that expands it in the background."""
+        if not urls and not playlist:
             raise InvalidInput("No URLs given.")
         if len(urls) > MAX_BULK:
             raise TooLarge(f"At most {MAX_BULK} URLs per request.")
         result = BulkResult()
-        seen: set[str] = set()
-        for url in urls:
-            if url in seen:
-                continue
-            seen.add(url)
+        if playlist:
+            self._record(self.add_playlist(playlist), result)
+        for url in dict.fromkeys(urls):
             try:
-                added = self.add_url(url)
-            except PER_URL_ERRORS as exc:
-                result.errors.append({"url": url, "error": exc.message, "code": exc.code})
-                continue
-            if added.job:
-                result.jobs.append(added.job)
-            elif added.song:
-                result.existing.append(added.song)
+                is_playlist = validate_url(url, self.settings).playlist
+            except CoverscopeError:
+                is_playlist = False  # reported for this URL by add_url
+            self._add_one(url, result, playlist=is_playlist)
         return result
 
-    def _expand_playlists(self, urls: list[str]) -> list[str]:
-        """Replace playlist URLs in a list by their videos (other entries are left as given)."""
-        out: list[str] = []
-        for url in urls:
-            try:
-                source = validate_url(url, self.settings)
-            except CoverscopeError:
-                out.append(url)  # reported per URL by add_url
-                continue
-            if source.playlist:
-                out.extend(playlist_urls(source, self.settings, limit=MAX_BULK))
-            else:
-                out.append(url)
-        return out
+    def expand_playlist(self, job: Job, report: Report) -> None:
+        """Runner of an ``expand_playlist`` job: list the playlist's videos, queue a job for
+        each (up to ``MAX_BULK``), and note what was queued, already there or refused."""
+        source = validate_url(job["payload"]["url"], self.settings)
+        report("listing", 0)
+        urls = list(dict.fromkeys(playlist_urls(source, self.settings, limit=MAX_BULK)))
+        if not urls:
+            raise SourceUnavailable("The playlist lists no videos.")
+        result = BulkResult()
+        for i, url in enumerate(urls):
+            self._add_one(url, result, playlist=False)
+            report("queueing", 100.0 * (i + 1) / len(urls))
+        self.jobs.annotate(job["_id"], playlist_note(result))
+
+    def _add_one(self, url: str, result: BulkResult, *, playlist: bool) -> None:
+        """Add one URL to ``result``: its job, its existing song, or why it was refused."""
+        try:
+            added = self.add_playlist(url) if playlist else self.add_url(url)
+        except PER_URL_ERRORS as exc:
+            result.errors.append({"url": url, "error": exc.message, "code": exc.code})
+            return
+        self._record(added, result)
+
+    @staticmethod
+    def _record(added: Added, result: BulkResult) -> None:
+        if added.job:
+            result.jobs.append(added.job)
+        elif added.song:
+            result.existing.append(added.song)
 
     def schedule_reembed(self, *, force: bool = False) -> Added:
         """Queue one re-embedding job for the current model (if songs need it, or ``force``)."""
@@ -220,3 +238,15 @@ class Intake:
             "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
         }
         return self._queue("reembed", f"model {version}", payload)
+
+
+def playlist_note(result: BulkResult) -> str:
+    """What a playlist job did, in a sentence: "3 songs queued, 1 already in the library, ..."."""
+    parts = [f"{len(result.jobs)} song(s) queued"]
+    if result.existing:
+        parts.append(f"{len(result.existing)} already in the library")
+    if result.errors:
+        refused = "; ".join(f"{e['url']}: {e['error']}" for e in result.errors[:5])
+        more = f" and {len(result.errors) - 5} more" if len(result.errors) > 5 else ""
+        parts.append(f"{len(result.errors)} refused ({refused}{more})")
+    return ", ".join(parts) + "."

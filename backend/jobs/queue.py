@@ -61,12 +61,18 @@ class Queue:
     """The Huey instance and its tasks, running each job kind with its runner."""
 
     def __init__(
-        self, settings: Settings, *, jobs: JobRepository, runners: Mapping[str, Runner]
+        self,
+        settings: Settings,
+        *,
+        jobs: JobRepository,
+        runners: Callable[[Queue], Mapping[str, Runner]],
     ) -> None:
+        """``runners(queue)`` gives the runner of each job kind; it is handed the queue being
+        built because some jobs (a playlist's) queue more jobs."""
         self.settings = settings
         self.huey = make_huey(settings)
         self.jobs = jobs
-        self.runners = dict(runners)
+        self.runners = dict(runners(self))
         retries = settings.job_retries
         delay = int(max(0, settings.job_retry_delay_s))
 

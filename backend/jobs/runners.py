@@ -1,9 +1,10 @@
-"""Which function runs each job kind, bound to the storage and model of this process, and the
-queue built with them."""
+"""Which function runs each job kind, bound to the storage, model and queue of this process, and
+the queue built with them."""
 
 from __future__ import annotations
 
 from backend.ingest.analyse import ingest_upload, ingest_url
+from backend.ingest.intake import Intake
 from backend.ingest.reembed import reembed_all
 from backend.jobs.queue import Queue, Report, Runner
 from backend.settings import Settings
@@ -12,8 +13,19 @@ from backend.storage.documents import Job
 from model.embed import Embedder
 
 
-def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dict[str, Runner]:
-    """``{kind: runner}`` for every job kind the API creates."""
+def job_runners(
+    settings: Settings, storage: Storage, embedder: Embedder, queue: Queue
+) -> dict[str, Runner]:
+    """``{kind: runner}`` for every job kind the API creates; ``queue`` takes the jobs a
+    playlist expands into."""
+    intake = Intake(
+        settings=settings,
+        songs=storage.songs,
+        jobs=storage.jobs,
+        store=storage.store,
+        queue=queue,
+        model_version=embedder.version,
+    )
 
     def url(job: Job, report: Report) -> str:
         return ingest_url(
@@ -38,9 +50,21 @@ def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dic
     def reembed(job: Job, report: Report) -> None:
         reembed_all(job, report, songs=storage.songs, store=storage.store, embedder=embedder)
 
-    return {"ingest_url": url, "ingest_upload": upload, "reembed": reembed}
+    def playlist(job: Job, report: Report) -> None:
+        intake.expand_playlist(job, report)
+
+    return {
+        "ingest_url": url,
+        "ingest_upload": upload,
+        "reembed": reembed,
+        "expand_playlist": playlist,
+    }
 
 
 def build_queue(settings: Settings, storage: Storage, embedder: Embedder) -> Queue:
     """The queue with a runner for every job kind, on this process's storage and model."""
-    return Queue(settings, jobs=storage.jobs, runners=job_runners(settings, storage, embedder))
+    return Queue(
+        settings,
+        jobs=storage.jobs,
+        runners=lambda queue: job_runners(settings, storage, embedder, queue),
+    )

@@ -1,9 +1,10 @@
 """Library pages: list, filter by text, sort and page the songs.
 
 When the vector index's snapshot is current (its library version equals the database's, one
-point lookup), pages come from its in-memory catalog: a case-insensitive substring match over
-title, artist and tags, sorted like the database would. Otherwise (a change not yet loaded)
-the query runs in the database, cached per library version.
+point lookup), pages come from its in-memory catalog, sorted like the database would.
+Otherwise (a change not yet loaded) the query runs in the database, cached per library version.
+Either way a query means what ``backend.storage.library_text`` says: a folded substring of a
+song's title, artist or a tag.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from backend.search.vector_index import Snapshot, VectorIndex
 from backend.storage.documents import Song
+from backend.storage.library_text import matches, needle
 from backend.storage.song_repository import SongRepository
 
 Page = tuple[list[Song], int]
@@ -29,11 +31,6 @@ def _sort_key(field: str) -> Any:
     return lambda d: (str(d.get(field) or ""), d["_id"])
 
 
-def _matches(doc: Song, needle: str) -> bool:
-    text = " ".join([doc.get("title") or "", doc.get("artist") or "", *(doc.get("tags") or [])])
-    return needle in text.lower()
-
-
 def page_from_catalog(
     snap: Snapshot, q: str | None, *, page: int, per_page: int, sort: str, order: str
 ) -> Page:
@@ -46,8 +43,8 @@ def page_from_catalog(
         )
         snap.orders[key] = positions
     ordered = (snap.catalog[i] for i in snap.orders[key])
-    needle = (q or "").strip().lower()
-    rows = [d for d in ordered if _matches(d, needle)] if needle else None
+    folded = needle(q)
+    rows = [d for d in ordered if matches(d["search_text"], folded)] if folded else None
     if rows is None:
         start = (page - 1) * per_page
         chosen = [snap.catalog[i] for i in snap.orders[key][start : start + per_page]]
@@ -71,7 +68,7 @@ class Listing:
         snap = self.index.snapshot()
         if snap.version == version:
             return page_from_catalog(snap, q, page=page, per_page=per_page, sort=sort, order=order)
-        key = (version, (q or "").strip().lower(), page, per_page, sort, order)
+        key = (version, needle(q), page, per_page, sort, order)
         with self._lock:
             if key in self._pages:
                 self._pages.move_to_end(key)

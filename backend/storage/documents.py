@@ -7,7 +7,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from bson import Binary, ObjectId
 
-JobKind = Literal["ingest_url", "ingest_upload", "reembed"]
+JobKind = Literal["ingest_url", "ingest_upload", "reembed", "expand_playlist"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 
 
@@ -48,6 +48,8 @@ class Song(NewSong):
     _id: ObjectId
     tags: list[str]
     notes: str
+    search_text: str
+    """Title, artist and tags folded for library search (``library_text.song_text``)."""
     created_at: datetime
     updated_at: datetime
     embedding: NotRequired[PackedArray]
@@ -89,7 +91,8 @@ class Job(TypedDict):
     kind: JobKind
     status: JobStatus
     stage: str
-    """``queued`` | ``downloading`` | ``extracting`` | ``embedding`` | ``done`` | ``failed``"""
+    """``queued`` | ``downloading`` | ``extracting`` | ``embedding`` | ``listing`` | ``queueing``
+    | ``done`` | ``failed``"""
     progress: int
     song_id: str | None
     error: str | None
@@ -100,6 +103,7 @@ class Job(TypedDict):
     updated_at: datetime
     heartbeat_at: datetime
     note: NotRequired[str]
+    """What a person should know: why it was re-run, what a playlist added."""
 
 
 class ModelSettings(TypedDict, total=False):

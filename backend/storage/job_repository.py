@@ -152,6 +152,11 @@ class JobRepository:
         )
 
     @guarded
+    def annotate(self, job_id: str, note: str) -> None:
+        """Leave a note for people on the job (what it did beyond making one song)."""
+        self.jobs.update_one({"_id": job_id}, {"$set": {"note": note, "updated_at": now()}})
+
+    @guarded
     def finish(self, job_id: str, song_id: str | None) -> None:
         self.jobs.update_one(
             {"_id": job_id},

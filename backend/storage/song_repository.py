@@ -1,13 +1,12 @@
 """SongRepository: the only code that reads or writes song documents (pymongo).
 
-A song document holds metadata, the embedding as BSON binary float32 with shape/dtype, and
-the feature-store keys of its HPCP and audio. Every change bumps a library version counter so
+A song document holds metadata, the embedding as BSON binary float32 with shape/dtype, the
+feature-store keys of its HPCP and audio, and its folded search text (``library_text``). Every change bumps a library version counter so
 in-memory vector indexes in any process know to reload.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -16,10 +15,11 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from backend.storage.db import guarded, now, object_id, pack_array, unpack_array
 from backend.storage.documents import FeatureRef, ModelSettings, NewSong, Song, SongEdit
+from backend.storage.library_text import SEARCHED, song_text, text_filter
 from model.errors import Conflict, NotFound
 
 SORTABLE = ("created_at", "title", "artist", "duration")
@@ -32,7 +32,6 @@ class SongRepository:
     def __init__(self, db: Database[Any]) -> None:
         self.songs: Collection[Song] = db["songs"]
         self.meta: Collection[dict[str, Any]] = db["meta"]
-        self.text_search = False
 
     @guarded
     def ensure_indexes(self) -> None:
@@ -43,12 +42,27 @@ class SongRepository:
         self.songs.create_index("model_version")
         self.songs.create_index("audio_key")
         self.songs.create_index("hpcp_key")
-        try:
-            self.songs.create_index([("title", "text"), ("artist", "text"), ("tags", "text")])
-            self.text_search = True
-        except OperationFailure:
-            # secantusdb has no text indexes: search falls back to a case-insensitive regex.
-            self.text_search = False
+        for name, info in self.songs.index_information().items():
+            if any(kind == "text" for _, kind in info["key"]):
+                # Left by versions that searched with $text; searches no longer use it.
+                self.songs.drop_index(name)
+        self._backfill_search_text()
+
+    def _backfill_search_text(self) -> None:
+        """Give songs stored before ``search_text`` existed their folded text."""
+        missing = {"search_text": {"$exists": False}}
+        fields = dict.fromkeys(SEARCHED, 1)
+        filled = 0
+        for doc in self.songs.find(missing, fields, batch_size=2000):
+            text = song_text(
+                title=doc.get("title") or "",
+                artist=doc.get("artist") or "",
+                tags=doc.get("tags") or [],
+            )
+            self.songs.update_one({"_id": doc["_id"]}, {"$set": {"search_text": text}})
+            filled += 1
+        if filled:
+            self.bump()
 
     @guarded
     def ping(self) -> None:
@@ -71,14 +85,6 @@ class SongRepository:
     def by_video_id(self, video_id: str) -> Song | None:
         return self.songs.find_one({"video_id": video_id}, HEAVY)
 
-    def _query(self, q: str | None) -> dict[str, Any]:
-        if not q or not q.strip():
-            return {}
-        if self.text_search:
-            return {"$text": {"$search": q}}
-        pattern = {"$regex": re.escape(q.strip()), "$options": "i"}
-        return {"$or": [{"title": pattern}, {"artist": pattern}, {"tags": pattern}]}
-
     @guarded
     def find_page(
         self,
@@ -89,7 +95,8 @@ class SongRepository:
         sort: str = "created_at",
         order: str = "desc",
     ) -> tuple[list[Song], int]:
-        query = self._query(q)
+        """Page ``page`` of the songs matching ``q`` (``library_text``), and how many match."""
+        query = text_filter(q)
         direction = ASCENDING if order == "asc" else DESCENDING
         keys = [(sort if sort in SORTABLE else "created_at", direction), ("_id", direction)]
         cursor = (
@@ -141,11 +148,13 @@ class SongRepository:
             "tags": [],
             "notes": "",
             **song,
+            "search_text": "",
             "_id": ObjectId(),
             "embedding": pack_array(embedding),
             "created_at": stamp,
             "updated_at": stamp,
         }
+        doc["search_text"] = song_text(title=doc["title"], artist=doc["artist"], tags=doc["tags"])
         try:
             self.songs.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -156,9 +165,20 @@ class SongRepository:
 
     @guarded
     def update(self, song_id: str, changes: SongEdit) -> Song:
-        fields = {k: v for k, v in changes.items() if k in EDITABLE}
+        oid = object_id(song_id)
+        fields: dict[str, Any] = {k: v for k, v in changes.items() if k in EDITABLE}
+        if any(name in fields for name in SEARCHED):
+            current = self.songs.find_one({"_id": oid}, dict.fromkeys(SEARCHED, 1))
+            if current is None:
+                raise NotFound(f"No song with id {song_id}.")
+            merged = {**current, **fields}
+            fields["search_text"] = song_text(
+                title=merged.get("title") or "",
+                artist=merged.get("artist") or "",
+                tags=merged.get("tags") or [],
+            )
         doc = self.songs.find_one_and_update(
-            {"_id": object_id(song_id)},
+            {"_id": oid},
             {"$set": {**fields, "updated_at": now()}},
             projection=HEAVY,
             return_document=ReturnDocument.AFTER,

@@ -147,6 +147,59 @@ def test_bulk_add_from_list_and_csv(stack: Stack, audio_server: str) -> None:
     assert stats["songs"] == 2 and stats["index"]["songs"] == 2
 
 
+def write_feed(folder: Path, name: str, links: list[str]) -> None:
+    """An RSS feed: a playlist yt-dlp's generic extractor lists (one item per link)."""
+    items = "".join(f"<item><title>{i}</title><link>{u}</link></item>" for i, u in enumerate(links))
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    )
+    (folder / name).write_text(feed)
+
+
+def test_a_playlist_is_expanded_by_a_job_that_queues_its_songs(
+    stack: Stack, audio_server: str, audio_dir: Path
+) -> None:
+    existing = stack.add("song_a.m4a", audio_server)["song_id"]
+    served = f"http://{audio_server}"
+    links = [f"{served}/song_a.m4a", f"{served}/song_c.mp3", f"{served}/song_c.mp3"]
+    write_feed(audio_dir, "expand.rss", [*links, "http://10.0.0.5/a.m4a"])
+    reply = stack.client.post("/api/songs/bulk", json={"playlist": f"{served}/expand.rss"})
+    assert reply.status_code == 202
+    body = reply.get_json()
+    (job,) = body["jobs"]
+    assert job["kind"] == "expand_playlist" and job["status"] == "queued"
+    assert body["existing"] == [] and body["errors"] == []
+    done = stack.wait_job(job["id"])
+    assert done["status"] == "done" and done["progress"] == 100, done
+    assert done["note"].startswith("1 song(s) queued, 1 already in the library, 1 refused")
+    assert "10.0.0.5" in done["note"]
+    jobs = stack.client.get("/api/jobs?limit=50").get_json()["items"]
+    (child,) = [j for j in jobs if j["source"] == f"{served}/song_c.mp3"]
+    song_id = stack.wait_job(child["id"])["song_id"]
+    listed = {s["id"] for s in stack.client.get("/api/songs").get_json()["items"]}
+    assert listed == {existing, song_id}
+
+
+def test_a_playlist_that_cannot_be_listed_fails_its_job_not_the_request(
+    stack: Stack, audio_server: str, audio_dir: Path
+) -> None:
+    write_feed(audio_dir, "empty.rss", [])
+    for page, reason in (("absent.rss", "unavailable"), ("empty.rss", "lists no videos")):
+        reply = stack.client.post(
+            "/api/songs/bulk", json={"playlist": f"http://{audio_server}/{page}"}
+        )
+        assert reply.status_code == 202
+        done = stack.wait_job(reply.get_json()["jobs"][0]["id"])
+        assert done["status"] == "failed" and reason in done["error"], done
+
+
+def test_a_video_is_not_a_playlist(stack: Stack) -> None:
+    url = "https://www.youtube.com/watch?v=QDYfEBY9NM4"
+    reply = stack.client.post("/api/songs/bulk", json={"playlist": url})
+    assert reply.status_code == 400 and reply.get_json()["error"]["code"] == "invalid_input"
+    assert stack.client.get("/api/jobs").get_json()["items"] == []
+
+
 @pytest.mark.parametrize(
     ("url", "code"),
     [

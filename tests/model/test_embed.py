@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from model.audio import decode
-from model.embed import DEFAULT_CHECKPOINT, Embedder, distance, segment_windows
+from model.embed import (
+    DEFAULT_CHECKPOINT,
+    FORMAT_1_FEATURES,
+    Embedder,
+    distance,
+    feature_params,
+    segment_windows,
+)
 from model.errors import ModelError
 from model.hpcp import cnn_features, hpcp
 from model.network import CoverNet, NetworkConfig
@@ -60,11 +67,47 @@ def test_garbage_checkpoint_is_a_model_error(tmp_path: Path) -> None:
         Embedder.load(bad)
 
 
-def test_checkpoint_with_other_features_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("hop_size", 1024),
+        ("min_frequency", 100.0),
+        ("max_frequency", 3500.0),
+        ("harmonics", 4),
+        ("n_bins", 36),
+        ("time_scale", 0.2),
+        ("weight", "squaredCosine"),
+    ],
+)
+def test_checkpoint_with_other_features_is_refused(
+    tmp_path: Path, name: str, value: object
+) -> None:
     e = seeded_embedder()
-    e.features = {**e.features, "hop_size": 1024}
-    with pytest.raises(ModelError, match="other features"):
+    e.features = {**e.features, name: value}
+    with pytest.raises(ModelError, match=f"other features.*{name} {value!r}"):
         Embedder.load(e.save(tmp_path / "other.pt"))
+
+
+def test_checkpoint_from_before_the_full_guard_still_loads(tmp_path: Path) -> None:
+    """Like the shipped 1.1.0: only rate, frame, hop and time scale stored; the rest filled."""
+    e = seeded_embedder()
+    e.features = {k: e.features[k] for k in ("sample_rate", "frame_size", "hop_size", "time_scale")}
+    loaded = Embedder.load(e.save(tmp_path / "old.pt"))
+    assert loaded.features == feature_params()
+    assert Embedder.load(DEFAULT_CHECKPOINT).features == feature_params()
+
+
+def test_old_checkpoints_are_filled_with_every_parameter_but_the_four_they_store() -> None:
+    stored = {"sample_rate", "frame_size", "hop_size", "time_scale"}
+    assert set(FORMAT_1_FEATURES) == set(feature_params()) - stored
+
+
+def test_a_checkpoint_trained_on_another_band_is_refused(tmp_path: Path) -> None:
+    """The error names what differs, with the stored and the current value."""
+    e = seeded_embedder()
+    e.features = {**e.features, "min_frequency": 60.0, "max_frequency": 4000.0}
+    with pytest.raises(ModelError, match=r"max_frequency 4000\.0 \(now 5000\.0\)"):
+        Embedder.load(e.save(tmp_path / "band.pt"))
 
 
 def test_segments_cover_the_song_with_overlap() -> None:

@@ -22,7 +22,7 @@ def embed_all(network: CoverNet, features: list[np.ndarray]) -> np.ndarray:
 
 def distance_matrix(embeddings: np.ndarray) -> np.ndarray:
     """Euclidean distances between unit vectors, (n, n)."""
-    gram = np.clip(embeddings @ embeddings.T, -1.0, 1.0)
+    gram: np.ndarray = np.clip(embeddings @ embeddings.T, -1.0, 1.0)
     return np.sqrt(np.maximum(0.0, 2.0 - 2.0 * gram))
 
 
