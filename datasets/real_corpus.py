@@ -6,6 +6,7 @@ Pure bookkeeping over the records of ``real_recordings.analyse`` and their finge
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -16,9 +17,15 @@ import numpy as np
 from datasets.duplicates import FP_FRAMES, UnionFind, condition, relate, title_stem
 from datasets.manifest import refuse_covers80
 
+OUTPUT_SUFFIX = ".opus"
+OUTPUT_BITRATE = "48k"
 PROFILE_PRETEST = 0.9
 """Only pairs whose mean band profiles (relative to the corpus average) correlate this well
 get the full comparison; copies of one recording reach 0.99."""
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:100] or "track"
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class Duplicate:
 def related_pairs(
     fps: list[np.ndarray], durations: list[float]
 ) -> list[tuple[int, int, str, float]]:
-    """(i, j, "same" | "excerpt", correlation) for every related pair of fingerprints."""
+    """(i, j, "same" | "related", correlation) for every related pair of fingerprints."""
     if len(fps) < 2:
         return []
     fps = [f[:FP_FRAMES] for f in fps]
@@ -95,7 +102,7 @@ def assemble(
             same.union(t.track_id, by_pcm[t.pcm_sha256])
             corr[t.track_id] = 1.0
         by_pcm.setdefault(t.pcm_sha256, t.track_id)
-    excerpts = []
+    related_ids = []
     for i, j, kind, c in [] if exact_only else related_pairs(fps, [t.duration for t in tracks]):
         a, b = tracks[i].track_id, tracks[j].track_id
         if kind == "same":
@@ -103,7 +110,7 @@ def assemble(
             corr[a] = max(corr.get(a, 0.0), c)
             corr[b] = max(corr.get(b, 0.0), c)
         else:
-            excerpts.append((a, b))
+            related_ids.append((a, b))
     index = {t.track_id: t for t in tracks}
     keeper: dict[str, str] = {}
     dropped = []
@@ -116,7 +123,7 @@ def assemble(
                     Duplicate(k, index[k].source_path, best.track_id, round(corr.get(k, 1.0), 3))
                 )
     kept = [index[k] for k in sorted(set(keeper.values()))]
-    for a, b in excerpts:
+    for a, b in related_ids:
         related.union(keeper[a], keeper[b])
     stems: dict[tuple[str, str], str] = {}
     for t in kept:

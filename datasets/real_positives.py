@@ -22,8 +22,7 @@ import numpy as np
 from datasets.augment import codec, colour, retune
 from datasets.builder import work_rng
 from datasets.manifest import refuse_covers80
-from datasets.real_corpus import Track, read_tracks
-from datasets.real_recordings import OUTPUT_BITRATE, OUTPUT_SUFFIX, safe_name
+from datasets.real_corpus import OUTPUT_BITRATE, OUTPUT_SUFFIX, Track, read_tracks, safe_name
 from model.audio import decode, encode
 from model.constants import SAMPLE_RATE
 

@@ -34,7 +34,17 @@ from datasets import debian_packages
 from datasets.debian_packages import TRACKER_SUFFIXES, PackageUnavailable
 from datasets.duplicates import FP_SECONDS, fingerprint
 from datasets.manifest import refuse_covers80
-from datasets.real_corpus import Duplicate, Track, assemble, summary, write_jsonl
+from datasets.real_corpus import (
+    OUTPUT_BITRATE,
+    OUTPUT_SUFFIX,
+    Duplicate,
+    Track,
+    assemble,
+    safe_name,
+    summary,
+    write_jsonl,
+)
+from datasets.real_positives import build_positives
 from model.audio import decode, ffmpeg_exe
 from model.constants import SAMPLE_RATE
 from model.errors import UndecodableAudio
@@ -43,8 +53,6 @@ log = logging.getLogger(__name__)
 
 MIN_SECONDS = 30.0
 MAX_SECONDS = 900.0
-OUTPUT_SUFFIX = ".opus"
-OUTPUT_BITRATE = "48k"
 MIN_BYTES = 100_000
 """Compressed files smaller than this cannot hold 30 s of music (sound effects are skipped
 unopened); tracker modules are exempt, WAV needs ``MIN_WAV_BYTES``."""
@@ -64,10 +72,6 @@ class Candidate:
     """Absolute path in the cache."""
     source_path: str
     """Path inside the package (as installed, or ``.unzipped/<archive>/<member>``)."""
-
-
-def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:100] or "track"
 
 
 def candidates(package: str, root: Path) -> list[Candidate]:
@@ -93,12 +97,11 @@ def candidates(package: str, root: Path) -> list[Candidate]:
 def probe_seconds(path: str) -> float | None:
     """The duration ffmpeg reads from a file's header (no decoding), None if it names none."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path],
-        capture_output=True,
-        text=True,
-        check=False,
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path], capture_output=True, check=False
     )
-    m = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", proc.stderr)
+    # Tags in the header may be in any encoding.
+    text = proc.stderr.decode("utf-8", errors="replace")
+    m = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
     if m is None:
         return None
     h, mi, s = m.groups()
@@ -148,8 +151,8 @@ def analyse(task: Task) -> dict[str, object]:
     record = {"track_id": c.track_id, "key": key}
     try:
         record |= _analyse(c, out=out, rel=rel, fp_path=task.cache / "fp" / f"{key}.npy")
-    except UndecodableAudio as exc:
-        record |= {"status": "skipped", "reason": f"undecodable: {exc}"}
+    except (UndecodableAudio, OSError, ValueError) as exc:
+        record |= {"status": "skipped", "reason": f"undecodable: {type(exc).__name__}: {exc}"}
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(json.dumps(record, sort_keys=True))
     return record
@@ -345,8 +348,6 @@ def main(args: argparse.Namespace) -> int:
         kept, dropped = build_corpus(out, cache=cache, workers=args.workers)
         log.info("debian-full: %d tracks kept, %d duplicates dropped", len(kept), len(dropped))
     if args.positives:
-        from datasets.real_positives import build_positives
-
         made = build_positives(out, count=args.positives, seed=args.seed, workers=args.workers)
         log.info("debian-full: %d positives in %s", len(made), out / "positives")
     return 0
