@@ -147,3 +147,13 @@ def test_title_stem(name: str, stem: str | None) -> None:
 def test_a_corpus_inside_the_test_set_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Covers80Refused):
         build_corpus(tmp_path / "Covers80" / "real", cache=tmp_path / "cache", packages=())
+
+
+def test_cli_adds_positives_to_a_built_corpus(corpus: Path) -> None:
+    from coverscope.cli import main
+
+    built = (corpus / "tracks.jsonl").read_bytes()
+    args = ["dataset", "debian-full", "--out", str(corpus), "--positives", "1", "--workers", "1"]
+    assert main(args) == 0
+    assert (corpus / "tracks.jsonl").read_bytes() == built  # the corpus is not rebuilt
+    assert len((corpus / "positives" / "positives.jsonl").read_text().splitlines()) == 1
