@@ -5,6 +5,7 @@ most ``MAX_SOURCE_SECONDS`` long. Each gets a key change of 1-4 semitones up or 
 change of 5-15 % either way, colour (EQ, reverb, noise; ``augment.colour``) and, for some, an
 MP3 pass; ``HARD_SHARE`` also lose or repeat a section. Written to ``DIR/positives/audio/``
 with ``DIR/positives/positives.jsonl``; both paths in a line are relative to that folder.
+Each positive also leaves a ``.json`` beside its audio, so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -25,6 +27,8 @@ from datasets.manifest import refuse_covers80
 from datasets.real_corpus import OUTPUT_BITRATE, OUTPUT_SUFFIX, Track, read_tracks, safe_name
 from model.audio import decode, encode
 from model.constants import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
 
 MAX_SOURCE_SECONDS = 180.0
 HARD_SHARE = 0.25
@@ -71,8 +75,12 @@ def change_structure(
 
 def make_positive(track: Track, *, corpus: Path, seed: int) -> Positive:
     """Transform one track and write it; deterministic in (seed, track id)."""
-    rng = work_rng(seed, "positive", track.track_id)
     rel = f"audio/{safe_name(track.track_id)}{OUTPUT_SUFFIX}"
+    target = corpus / "positives" / rel
+    sidecar = target.with_suffix(".json")
+    if target.is_file() and sidecar.is_file():  # made by an earlier, interrupted run
+        return Positive(**json.loads(sidecar.read_text()))
+    rng = work_rng(seed, "positive", track.track_id)
     semitones = int(rng.choice([-4, -3, -2, -1, 1, 2, 3, 4]))
     tempo = float(rng.uniform(0.05, 0.15) * rng.choice([-1.0, 1.0]))
     done = [f"pitch {semitones:+d} st", f"tempo {tempo * 100:+.0f} %"]
@@ -87,10 +95,9 @@ def make_positive(track: Track, *, corpus: Path, seed: int) -> Positive:
     if rng.random() < CODEC_SHARE:
         y = codec(y, rng)
         done.append("mp3")
-    target = corpus / "positives" / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     encode(y, target, bitrate=OUTPUT_BITRATE)
-    return Positive(
+    made = Positive(
         track_id=track.track_id,
         original=f"../{track.path}",
         transformed=rel,
@@ -100,6 +107,8 @@ def make_positive(track: Track, *, corpus: Path, seed: int) -> Positive:
         transform=", ".join(done),
         duration=round(y.shape[0] / SAMPLE_RATE, 2),
     )
+    sidecar.write_text(json.dumps(asdict(made), sort_keys=True))
+    return made
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,11 @@ def build_positives(corpus: Path, *, count: int, seed: int = 0, workers: int = 2
         made = [_make(t) for t in tasks]
     else:
         with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
-            made = pool.map(_make, tasks, chunksize=1)
+            made = []
+            for done, positive in enumerate(pool.imap_unordered(_make, tasks), 1):
+                made.append(positive)
+                if done % 10 == 0:
+                    log.info("%d/%d positives", done, len(tasks))
     out = corpus / "positives" / "positives.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
