@@ -132,15 +132,19 @@ def build_positives(corpus: Path, *, count: int, seed: int = 0, workers: int = 2
     refuse_covers80(corpus)
     chosen = eligible(read_tracks(corpus / "tracks.jsonl"), seed=seed)[:count]
     tasks = [_Task(t, corpus, seed) for t in chosen]
-    if workers <= 1:
-        made = [_make(t) for t in tasks]
-    else:
-        with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
-            made = []
-            for done, positive in enumerate(pool.imap_unordered(_make, tasks), 1):
-                made.append(positive)
-                if done % 10 == 0:
-                    log.info("%d/%d positives", done, len(tasks))
+    made: list[Positive] = []
+    try:
+        if workers <= 1:
+            made += map(_make, tasks)
+        else:
+            with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+                for done, positive in enumerate(pool.imap_unordered(_make, tasks), 1):
+                    made.append(positive)
+                    if done % 10 == 0:
+                        log.info("%d/%d positives", done, len(tasks))
+    except KeyboardInterrupt:
+        # kill -INT: list what is finished; running the command again makes the rest.
+        log.warning("interrupted: writing the %d positives finished so far", len(made))
     out = corpus / "positives" / "positives.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
