@@ -72,6 +72,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _dataset(args: argparse.Namespace) -> int:
+    if args.name == "debian-full":
+        from datasets.real_recordings import main as real_main
+
+        return real_main(args)
     from datasets.build import main as dataset_main
 
     return dataset_main(args)
@@ -166,11 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
 
     dataset = sub.add_parser("dataset", help="build a training data set (never from Covers80)")
-    dataset.add_argument("name", help="builder name, e.g. music21, debian-music")
+    dataset.add_argument("name", help="builder name: music21, debian-music, debian-full")
     dataset.add_argument("--out", type=Path, required=True, help="output folder")
     dataset.add_argument("--limit", type=int, default=None, help="at most this many works")
     dataset.add_argument("--seed", type=int, default=0)
     dataset.add_argument("--workers", type=int, default=2)
+    dataset.add_argument(
+        "--positives",
+        type=int,
+        default=0,
+        help="debian-full: also write N transformed tracks to DIR/positives",
+    )
+    dataset.add_argument(
+        "--cache", type=Path, default=None, help="debian-full: package cache (DIR-cache)"
+    )
     dataset.set_defaults(handler=_dataset)
 
     serve = sub.add_parser("serve", help="run the API, workers and web UI")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.augment import colour, cover_like, crop
-from datasets.build import (
+from datasets.builder import (
     Builder,
     Job,
     feature_relpath,
@@ -28,7 +28,7 @@ from datasets.build import (
     work_rng,
 )
 from datasets.manifest import ManifestEntry, refuse_covers80
-from datasets.render import Note, Track
+from datasets.render import Note, Track, renderer
 from model.audio import decode
 from model.constants import SAMPLE_RATE
 from model.errors import UndecodableAudio
@@ -164,8 +164,6 @@ def build_work(job: Job) -> list[ManifestEntry]:
                 out, what = cover_like(window, vrng)
                 plans.append((rels[v], f"{label}, {what}", out))
         if rec.midi is not None:
-            from datasets.symbolic_build import renderer
-
             r = renderer()
             shift = int(rng.integers(-3, 4))
             tracks = midi_tracks(rec.midi, transpose=shift, max_seconds=WINDOW_SECONDS[1])

@@ -125,3 +125,14 @@ class Renderer:
             pos += step
         stereo = out[: 2 * end].astype(np.float32).reshape(-1, 2) / 32768.0
         return stereo.mean(axis=1).astype(np.float32)
+
+
+_RENDERER: Renderer | None = None
+
+
+def renderer() -> Renderer:
+    """This process's synthesiser (soundfonts load once per process)."""
+    global _RENDERER  # noqa: PLW0603 - a per-process cache
+    if _RENDERER is None:
+        _RENDERER = Renderer(find_soundfonts())
+    return _RENDERER

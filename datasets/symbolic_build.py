@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datasets.arrange import arrange, sample_arrangement
 from datasets.augment import colour
-from datasets.build import (
+from datasets.builder import (
     Builder,
     Job,
     feature_relpath,
@@ -14,22 +14,13 @@ from datasets.build import (
     work_rng,
 )
 from datasets.manifest import ManifestEntry
-from datasets.render import Renderer, find_soundfonts
+from datasets.render import renderer
 from datasets.symbolic import WorkSpec, chorale_works, essen_works, to_tune, tunebook_works
 
 MIN_VERSIONS = 4
 MAX_VERSIONS = 6
 MAX_SECONDS = 60.0
 GROUPED_PER_SINGLE = 2
-_RENDERER: Renderer | None = None
-
-
-def renderer() -> Renderer:
-    """This process's synthesiser (soundfonts load once per process)."""
-    global _RENDERER  # noqa: PLW0603 - a per-process cache
-    if _RENDERER is None:
-        _RENDERER = Renderer(find_soundfonts())
-    return _RENDERER
 
 
 def list_works(seed: int) -> list[WorkSpec]:

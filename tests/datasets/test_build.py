@@ -12,7 +12,8 @@ import pytest
 
 from datasets import build as build_module
 from datasets import debian_music
-from datasets.build import Builder, build, split_of
+from datasets.build import build
+from datasets.builder import Builder, split_of
 from datasets.debian_music import VERSIONS, Recording, build_work
 from datasets.manifest import Covers80Refused, read_manifest
 
