@@ -17,7 +17,8 @@ from model.constants import SAMPLE_RATE
 def _board(effects: list[Any]) -> Any:
     import pedalboard
 
-    return pedalboard.Pedalboard(effects)
+    # pedalboard's bundled stubs do not re-export Pedalboard, though the package does.
+    return pedalboard.Pedalboard(effects)  # type: ignore[attr-defined]
 
 
 def colour(

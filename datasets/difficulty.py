@@ -31,7 +31,8 @@ def profile(path: Path) -> np.ndarray:
     """Unit-norm, mean-removed time average of a (12, n) chroma."""
     c = np.load(path, allow_pickle=False).mean(axis=1)
     c = c - c.mean()
-    return (c / (np.linalg.norm(c) or 1.0)).astype(np.float32)
+    result: np.ndarray = (c / (np.linalg.norm(c) or 1.0)).astype(np.float32)
+    return result
 
 
 def fourier_magnitude(path: Path, *, block: int = 16, patch: int = 75) -> np.ndarray:
@@ -45,13 +46,15 @@ def fourier_magnitude(path: Path, *, block: int = 16, patch: int = 75) -> np.nda
     mags = [np.abs(np.fft.fft2(c[:, a : a + patch])).ravel() for a in starts]
     v = np.median(np.stack(mags), axis=0)
     v = v - v.mean()
-    return (v / (np.linalg.norm(v) or 1.0)).astype(np.float32)
+    result: np.ndarray = (v / (np.linalg.norm(v) or 1.0)).astype(np.float32)
+    return result
 
 
 def key_invariant_similarity(p: np.ndarray) -> np.ndarray:
     """(n, 12) profiles -> (n, n) best cosine over the 12 rotations."""
     rolled = np.stack([np.roll(p, k, axis=1) for k in range(12)])  # (12, n, 12)
-    return np.einsum("id,kjd->kij", p, rolled).max(axis=0)
+    result: np.ndarray = np.einsum("id,kjd->kij", p, rolled).max(axis=0)
+    return result
 
 
 def mean_average_precision(sim: np.ndarray, labels: list[str]) -> float:

@@ -55,7 +55,8 @@ def fingerprint(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     which = np.digitize(freqs, edges) - 1
     bands = np.stack([power[:, which == b].sum(axis=1) for b in range(FP_BANDS)], axis=1)
     logs = np.log10(bands + 1e-9)
-    return (logs - logs.mean()).astype(np.float32)
+    result: np.ndarray = (logs - logs.mean()).astype(np.float32)
+    return result
 
 
 def condition(fp: np.ndarray) -> np.ndarray:
@@ -68,7 +69,8 @@ def condition(fp: np.ndarray) -> np.ndarray:
     f = np.maximum(fp, float(fp.max()) - FP_FLOOR_DECADES)
     if f.shape[0] >= 3:  # a light blur in time, so copies offset by part of a frame still agree
         f = np.concatenate([f[:1], 0.25 * f[:-2] + 0.5 * f[1:-1] + 0.25 * f[2:], f[-1:]])
-    return (f - f.mean()).astype(np.float32)
+    result: np.ndarray = (f - f.mean()).astype(np.float32)
+    return result
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:

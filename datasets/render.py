@@ -124,7 +124,8 @@ class Renderer:
             out[2 * pos : 2 * pos + block.size] = block
             pos += step
         stereo = out[: 2 * end].astype(np.float32).reshape(-1, 2) / 32768.0
-        return stereo.mean(axis=1).astype(np.float32)
+        result: np.ndarray = stereo.mean(axis=1).astype(np.float32)
+        return result
 
 
 _RENDERER: Renderer | None = None

@@ -123,7 +123,7 @@ def chorale_works() -> list[WorkSpec]:
     from music21.corpus import chorales
 
     groups: dict[str, list[str]] = defaultdict(list)
-    for info in chorales.ChoraleListRKBWV().byRiemenschneider.values():
+    for info in chorales.ChoraleListRKBWV().byRiemenschneider.values():  # type: ignore[no-untyped-call]
         groups[str(info["title"])].append(f"bach/bwv{info['bwv']}")
     return [
         WorkSpec(

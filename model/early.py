@@ -228,4 +228,5 @@ def _scored_beats(level: BlockLevel) -> np.ndarray:
     """Start times of the blocks a pair score used (rows / columns of its matrix)."""
     if level.n_blocks <= SCORE_BLOCKS:
         return level.beats
-    return level.beats[scored_blocks(level.n_blocks)]
+    result: np.ndarray = level.beats[scored_blocks(level.n_blocks)]
+    return result

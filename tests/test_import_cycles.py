@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("backend", "model", "training", "coverscope")
+PACKAGES = ("backend", "model", "training", "datasets", "coverscope")
 
 
 def module_name(path: Path) -> str:

@@ -4,6 +4,7 @@ the queue built with them."""
 from __future__ import annotations
 
 from backend.ingest.analyse import ingest_upload, ingest_url
+from backend.ingest.backfill import backfill_analyses
 from backend.ingest.intake import Intake
 from backend.ingest.reembed import reembed_all
 from backend.jobs.queue import Queue, Report, Runner
@@ -53,11 +54,23 @@ def job_runners(
     def playlist(job: Job, report: Report) -> None:
         intake.expand_playlist(job, report)
 
+    def backfill(job: Job, report: Report) -> None:
+        backfill_analyses(
+            job,
+            report,
+            settings=settings,
+            songs=storage.songs,
+            jobs=storage.jobs,
+            store=storage.store,
+            embedder=embedder,
+        )
+
     return {
         "ingest_url": url,
         "ingest_upload": upload,
         "reembed": reembed,
         "expand_playlist": playlist,
+        "backfill_analyses": backfill,
     }
 
 

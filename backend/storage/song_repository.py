@@ -42,6 +42,7 @@ class SongRepository:
         self.songs.create_index("model_version")
         self.songs.create_index("audio_key")
         self.songs.create_index("hpcp_key")
+        self.songs.create_index("analysis_key")
         for name, info in self.songs.index_information().items():
             if any(kind == "text" for _, kind in info["key"]):
                 # Left by versions that searched with $text; searches no longer use it.
@@ -134,6 +135,16 @@ class SongRepository:
         return cast(FeatureRef | None, found)
 
     @guarded
+    def count_without_analysis(self, analysis_version: str) -> int:
+        return self.songs.count_documents({"analysis_version": {"$ne": analysis_version}})
+
+    @guarded
+    def without_analysis(self, analysis_version: str) -> list[Song]:
+        """Songs whose stored analysis is missing or of another version (no embeddings)."""
+        query = {"analysis_version": {"$ne": analysis_version}}
+        return list(self.songs.find(query, HEAVY, batch_size=2000))
+
+    @guarded
     def ids(self) -> list[ObjectId]:
         return [doc["_id"] for doc in self.songs.find({}, {"_id": 1}, batch_size=5000)]
 
@@ -196,6 +207,16 @@ class SongRepository:
         )
 
     @guarded
+    def set_analysis(self, song_id: ObjectId, key: str, version: str) -> str | None:
+        """Point a song at its stored analysis; returns the key it replaces (if any)."""
+        old = self.songs.find_one_and_update(
+            {"_id": song_id},
+            {"$set": {"analysis_key": key, "analysis_version": version}},
+            projection={"analysis_key": 1},
+        )
+        return None if old is None else old.get("analysis_key")
+
+    @guarded
     def delete(self, song_id: str) -> Song:
         doc = self.songs.find_one_and_delete({"_id": object_id(song_id)}, projection=HEAVY)
         if doc is None:
@@ -220,7 +241,8 @@ class SongRepository:
     @guarded
     def uses_key(self, key: str) -> bool:
         """Whether any song still refers to a feature-store key (keys are shared by content)."""
-        return self.songs.count_documents({"$or": [{"hpcp_key": key}, {"audio_key": key}]}) > 0
+        fields = ("hpcp_key", "audio_key", "analysis_key")
+        return self.songs.count_documents({"$or": [{f: key} for f in fields]}) > 0
 
     # -- library version and model settings --------------------------------------------------
     @guarded
