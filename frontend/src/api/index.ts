@@ -3,6 +3,7 @@
  * through this module; pages never call fetch directly.
  */
 
+import type { PendingCheckFields, PendingModelFields } from "./pending";
 import type { components, paths } from "./schema";
 
 /**
@@ -30,7 +31,10 @@ export type Job = Schemas["Job"];
 export type Health = Answer<"/api/health", "get", 200>;
 export type SongPage = Answer<"/api/songs", "get", 200>;
 export type Match = Schemas["Match"];
-export type PairCheck = Answer<"/api/check", "get", 200>;
+/** HAND EXTENSION (`./pending.ts`): `& PendingCheckFields` goes once the types are regenerated. */
+export type PairCheck = Answer<"/api/check", "get", 200> & PendingCheckFields;
+/** One evidence component of a check: `raw` value, `z` on the non-cover scale, fused `weight`. */
+export type ComponentScore = NonNullable<PairCheck["components"]>[string];
 export type MapPoint = Schemas["MapPoint"];
 export type BulkResult = Answer<"/api/songs/bulk", "post", 202>;
 
@@ -84,8 +88,49 @@ export interface Curves {
   pr: CurvePoint[];
 }
 
-/** The spec types `curves` as a free-form object; a model without evaluation answers `{}`. */
-export type ModelInfo = Omit<Answer<"/api/model", "get", 200>, "curves"> & { curves: Curves };
+/** A row of the scorer's calibration curve: `[threshold on the fused scale, fpr, tpr]`. */
+export type CalibrationRow = [number, number, number];
+
+/** Where the scorer's threshold comes from (`coverscope calibrate`); a provisional scorer
+ * (`status: "provisional"`) was not fitted and leaves the counts null. */
+export interface ScorerProvenance {
+  status?: string;
+  note?: string;
+  fitted_on?: string | null;
+  date?: string;
+  tracks?: number | null;
+  packages?: number | null;
+  negatives?: number | null;
+  positives?: number | null;
+  target_fpr?: number | null;
+  prior?: number | null;
+  threshold_fit?: {
+    fpr: number;
+    interval: [number, number];
+    false_positives?: number;
+    negatives?: number;
+    method?: string;
+  } | null;
+}
+
+/** The fused scorer behind every verdict: a pair is a cover when its fused score reaches
+ * `threshold` (on the fused scale; the API's `threshold` and `distance` are minus these). */
+export interface Scorer {
+  version: string;
+  components: string[];
+  weights: Record<string, number>;
+  threshold: number;
+  provenance: ScorerProvenance;
+  curve: CalibrationRow[];
+}
+
+/** `GET /api/model`'s body. HAND EXTENSION (`./pending.ts`): `& PendingModelFields` goes once the
+ * types are regenerated. */
+export type ModelAnswer = Answer<"/api/model", "get", 200> & PendingModelFields;
+
+/** The spec types `curves` and `scorer` as free-form objects; a model without evaluation
+ * answers `"curves": {}`, a scorer without calibration has no `curve`. */
+export type ModelInfo = Omit<ModelAnswer, "curves" | "scorer"> & { curves: Curves; scorer?: Scorer };
 
 /** An error answered by the API (`{"error": {"code", "message"}}`) or by the network. */
 export class ApiError extends Error {
@@ -225,11 +270,11 @@ export const api = {
   rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
 
-  model: () => request<Answer<"/api/model", "get", 200>>("GET", "/model").then(normaliseModel),
+  model: () => request<ModelAnswer>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>
-    request<Answer<"/api/model/threshold", "put", 200>>("PUT", "/model/threshold", { threshold }).then(
-      normaliseModel,
-    ),
+    request<ModelAnswer>("PUT", "/model/threshold", {
+      threshold,
+    }).then(normaliseModel),
   reembed: () => request<Answer<"/api/model/reembed", "post", 202>>("POST", "/model/reembed"),
 
   map: () => request<Answer<"/api/map", "get", 200>>("GET", "/map"),
@@ -244,11 +289,18 @@ export function isFinished(job: Job): boolean {
   return job.status === "done" || job.status === "failed";
 }
 
+/** The printable evidence report of a check (HTML), for a link that opens it in a new tab. */
+export function reportUrl(a: string, b: string): string {
+  return withQuery("/api/check/report", { a, b });
+}
+
 /** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
-function normaliseModel(model: Answer<"/api/model", "get", 200>): ModelInfo {
+function normaliseModel(model: ModelAnswer): ModelInfo {
   const curves: Partial<Curves> = model.curves ?? {};
+  const scorer = model.scorer as Partial<Scorer> | undefined;
   return {
     ...model,
     curves: { roc: curves.roc ?? [], pr: curves.pr ?? [] },
+    scorer: scorer?.version === undefined ? undefined : ({ ...scorer, curve: scorer.curve ?? [] } as Scorer),
   };
 }

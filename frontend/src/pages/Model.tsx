@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, errorMessage, type Job, type ModelInfo } from "../api";
 import { BenchmarkTable } from "../components/BenchmarkTable";
+import { Calibration, formatRate } from "../components/Calibration";
 import { CurveChart } from "../components/CurveChart";
 import { KeyValues } from "../components/KeyValues";
 import { JobCard } from "../components/JobCard";
@@ -9,7 +10,7 @@ import { ConfirmDialog } from "../components/Modal";
 import { ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
 import { useJobs } from "../hooks/useJobs";
-import { operatingPoint, thresholdRange } from "../curves";
+import { operatingPoint, scorerPoint, scorerRange, thresholdRange } from "../curves";
 import { formatPercent } from "../format";
 
 /** The model: version, training data, benchmarks, curves, and the decision threshold. */
@@ -35,9 +36,23 @@ export function ModelPage() {
   );
 }
 
+/**
+ * The threshold the slider moves. With the fused scorer it is on the fused scale (a cover when
+ * the fused score reaches it); the API's `threshold` is on the distance scale, minus it.
+ */
+function sliderThreshold(model: ModelInfo): number {
+  return model.scorer ? model.scorer.threshold : model.threshold;
+}
+
+function toApiThreshold(model: ModelInfo, value: number): number {
+  return model.scorer ? -value : value;
+}
+
 function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInfo) => void }) {
   const notify = useToast();
-  const [threshold, setThreshold] = useState(model.threshold);
+  const scorer = model.scorer;
+  const current = sliderThreshold(model);
+  const [threshold, setThreshold] = useState(current);
   const [saving, setSaving] = useState(false);
   const [confirmReembed, setConfirmReembed] = useState(false);
   const { jobs, add } = useJobs((job: Job) =>
@@ -46,21 +61,23 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
       job.status === "done" ? "success" : "error",
     ),
   );
-  useEffect(() => setThreshold(model.threshold), [model.threshold]);
+  useEffect(() => setThreshold(current), [current]);
 
-  const [lo, hi] = thresholdRange(model.curves, model.threshold);
+  const [lo, hi] = scorer ? scorerRange(scorer.curve, current) : thresholdRange(model.curves, current);
   const step = (hi - lo) / 200 || 0.001;
+  // Without the scorer, the embedding benchmark's curves preview the threshold.
   const preview = operatingPoint(model.curves, threshold);
-  const saved = operatingPoint(model.curves, model.threshold);
+  const saved = operatingPoint(model.curves, current);
+  const scorerPreview = scorer ? scorerPoint(scorer.curve, threshold) : {};
   const hasCurves = model.curves.roc.length > 0 || model.curves.pr.length > 0;
-  const changed = Math.abs(threshold - model.threshold) > 1e-9;
+  const changed = Math.abs(threshold - current) > 1e-9;
 
   const save = async () => {
     setSaving(true);
     try {
-      const updated = await api.setThreshold(Number(threshold.toFixed(4)));
+      const updated = await api.setThreshold(Number(toApiThreshold(model, threshold).toFixed(4)));
       onSaved(updated);
-      notify(`Threshold saved: ${updated.threshold.toFixed(3)}.`, "success");
+      notify(`Threshold saved: ${sliderThreshold(updated).toFixed(3)}.`, "success");
     } catch (err) {
       notify(`Could not save the threshold: ${errorMessage(err)}`, "error");
     } finally {
@@ -86,17 +103,31 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             <code>{model.version}</code>
           </dd>
         </div>
+        {scorer && (
+          <div className="stat">
+            <dt>Scorer</dt>
+            <dd>
+              <code>{scorer.version}</code>
+            </dd>
+          </div>
+        )}
         <div className="stat">
           <dt>Threshold</dt>
-          <dd>{model.threshold.toFixed(3)}</dd>
+          <dd>{current.toFixed(3)}</dd>
         </div>
-        {saved.precision !== undefined && (
+        {scorer?.provenance.threshold_fit && (
+          <div className="stat">
+            <dt>False-positive rate</dt>
+            <dd>{formatRate(scorer.provenance.threshold_fit.fpr)}</dd>
+          </div>
+        )}
+        {!scorer && saved.precision !== undefined && (
           <div className="stat">
             <dt>Precision</dt>
             <dd>{formatPercent(saved.precision, 1)}</dd>
           </div>
         )}
-        {saved.recall !== undefined && (
+        {!scorer && saved.recall !== undefined && (
           <div className="stat">
             <dt>Recall</dt>
             <dd>{formatPercent(saved.recall, 1)}</dd>
@@ -104,14 +135,17 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
         )}
       </dl>
 
+      {scorer && <Calibration scorer={scorer} preview={threshold} />}
+
       <section className="card" aria-labelledby="threshold-title">
         <h2 id="threshold-title">Decision threshold</h2>
         <p className="hint">
-          Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer
-          false alarms, raise it to miss fewer covers.
+          {scorer
+            ? "Two songs whose fused score reaches the threshold are called covers. Raise it for fewer false alarms, lower it to miss fewer covers."
+            : "Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer false alarms, raise it to miss fewer covers."}
         </p>
         <div className="threshold-control">
-          <label htmlFor="threshold">Threshold (distance)</label>
+          <label htmlFor="threshold">{scorer ? "Threshold (fused score)" : "Threshold (distance)"}</label>
           <input
             id="threshold"
             type="range"
@@ -123,27 +157,42 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           />
           <output htmlFor="threshold">{threshold.toFixed(3)}</output>
         </div>
-        <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
-          At {threshold.toFixed(3)}:{" "}
-          {preview.precision !== undefined ? (
-            <>
-              precision <strong>{formatPercent(preview.precision, 1)}</strong>,{" "}
-            </>
-          ) : null}
-          {preview.recall !== undefined ? (
-            <>
-              recall <strong>{formatPercent(preview.recall, 1)}</strong>
-            </>
-          ) : null}
-          {preview.fpr !== undefined ? (
-            <>
-              , false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong>
-            </>
-          ) : null}
-          {preview.precision === undefined &&
-            preview.recall === undefined &&
-            "this model's evaluation has no per-threshold figures to preview."}
-        </p>
+        {scorer ? (
+          <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
+            At {threshold.toFixed(3)}:{" "}
+            {scorerPreview.fpr !== undefined && scorerPreview.tpr !== undefined ? (
+              <>
+                false-positive rate <strong>{formatRate(scorerPreview.fpr)}</strong> on the real non-cover
+                pairs, true-positive rate <strong>{formatPercent(scorerPreview.tpr, 1)}</strong> on the
+                calibration covers (the orange point on the calibration curve).
+              </>
+            ) : (
+              "the scorer has no calibration curve to preview."
+            )}
+          </p>
+        ) : (
+          <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
+            At {threshold.toFixed(3)}:{" "}
+            {preview.precision !== undefined ? (
+              <>
+                precision <strong>{formatPercent(preview.precision, 1)}</strong>,{" "}
+              </>
+            ) : null}
+            {preview.recall !== undefined ? (
+              <>
+                recall <strong>{formatPercent(preview.recall, 1)}</strong>
+              </>
+            ) : null}
+            {preview.fpr !== undefined ? (
+              <>
+                , false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong>
+              </>
+            ) : null}
+            {preview.precision === undefined &&
+              preview.recall === undefined &&
+              "this model's evaluation has no per-threshold figures to preview."}
+          </p>
+        )}
         <div className="actions">
           <button
             type="button"
@@ -153,12 +202,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           >
             {saving ? "Saving…" : "Save threshold"}
           </button>
-          <button
-            type="button"
-            className="button"
-            disabled={!changed}
-            onClick={() => setThreshold(model.threshold)}
-          >
+          <button type="button" className="button" disabled={!changed} onClick={() => setThreshold(current)}>
             Reset
           </button>
         </div>
@@ -169,7 +213,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
               xLabel="false-positive rate"
               yLabel="true-positive rate"
               points={model.curves.roc ?? []}
-              marker={preview.roc}
+              marker={scorer ? undefined : preview.roc}
               diagonal
             />
             <CurveChart
@@ -177,7 +221,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
               xLabel="recall"
               yLabel="precision"
               points={model.curves.pr ?? []}
-              marker={preview.pr}
+              marker={scorer ? undefined : preview.pr}
             />
           </div>
         ) : (
