@@ -51,7 +51,7 @@ export function Calibration({ scorer, preview }: { scorer: Scorer; preview?: num
             <dt>Threshold (fused score)</dt>
             <dd>{scorer.threshold.toFixed(2)}</dd>
           </div>
-          <div>
+          <div className="fact-wide">
             <dt>Evidence counted</dt>
             <dd>{counted.map(componentLabel).join(", ") || "none"}</dd>
           </div>

@@ -164,7 +164,7 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
               <>
                 false-positive rate <strong>{formatRate(scorerPreview.fpr)}</strong> on the real non-cover
                 pairs, true-positive rate <strong>{formatPercent(scorerPreview.tpr, 1)}</strong> on the
-                calibration covers (the orange point on the calibration curve).
+                calibration covers{changed ? " (the orange point on the calibration curve)" : ""}.
               </>
             ) : (
               "the scorer has no calibration curve to preview."
