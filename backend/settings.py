@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(default=None, validation_alias="API_KEY")
     """When set, every write under ``/api`` needs it in the ``X-API-Key`` header."""
     model_path: Path | None = Field(default=None, validation_alias="MODEL_PATH")
+    scorer_path: Path | None = Field(default=None, validation_alias="SCORER_PATH")
+    """The fused scorer's config (``None``: the shipped ``model/weights/scorer.json``)."""
     allowed_sources: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("youtube",), validation_alias="ALLOWED_SOURCES"
     )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.blocks import BlockLevel, block_levels
-from model.constants import SAMPLE_RATE
+from model.constants import HOP_SIZE, SAMPLE_RATE
 from model.errors import InvalidInput
 from model.hpcp import block_mean, cnn_features, hpcp
 
@@ -113,11 +113,40 @@ def analyse(
 
     Only the first ``max_seconds`` are analysed. The caller decodes (``model.audio.decode``).
     """
-    duration = float(y.shape[0]) / sr
-    y = y[: int(max_seconds * sr)]
-    raw = hpcp(y, sr=sr)
-    levels = block_levels(y, sr=sr, chroma=raw)
+    raw = hpcp(y[: int(max_seconds * sr)], sr=sr)
     embedding = None if embedder is None else embedder.embed(cnn_features(raw))
+    return analyse_with_hpcp(
+        y,
+        raw,
+        sr=sr,
+        embedding=embedding,
+        embedding_version="" if embedder is None else embedder.version,
+        max_seconds=max_seconds,
+    )
+
+
+def analyse_with_hpcp(
+    y: np.ndarray,
+    raw: np.ndarray,
+    *,
+    sr: int = SAMPLE_RATE,
+    embedding: np.ndarray | None = None,
+    embedding_version: str = "",
+    max_seconds: float = MAX_SECONDS,
+) -> SongAnalysis:
+    """``analyse`` for a caller that already holds the signal's raw HPCP (so it is computed once).
+
+    ``y`` (n_samples,) mono at ``sr``; ``raw`` (12, n_frames) its ``model.hpcp.hpcp``, of the
+    whole signal or of its first ``max_seconds``; ``embedding`` (dim,) computed by the caller
+    with the model ``embedding_version`` (or ``None``). HPCP frames starting after
+    ``max_seconds`` are dropped, so a song no longer than the cap analyses exactly as with
+    ``analyse``.
+    """
+    duration = float(y.shape[0]) / sr
+    limit = int(max_seconds * sr)
+    y = y[:limit]
+    raw = raw[:, : -(-limit // HOP_SIZE)]
+    levels = block_levels(y, sr=sr, chroma=raw)
     return SongAnalysis(
         duration=duration,
         analysed_seconds=float(y.shape[0]) / sr,
@@ -125,5 +154,5 @@ def analyse(
         coarse=block_mean(raw, COARSE_POOL).astype(np.float16),
         levels=levels,
         embedding=None if embedding is None else embedding.astype(np.float32),
-        embedding_version="" if embedder is None else embedder.version,
+        embedding_version=embedding_version if embedding is not None else "",
     )

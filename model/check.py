@@ -10,7 +10,7 @@ import numpy as np
 from model.align import Alignment, Match, alignment_of
 from model.analysis import QMAX_POOL, SongAnalysis
 from model.constants import FRAMES_PER_SECOND
-from model.score import ScorerConfig, score_pair
+from model.score import ScorerConfig, component_table, score_pair
 
 
 @dataclass
@@ -53,15 +53,6 @@ def check_pair(a: SongAnalysis, b: SongAnalysis, *, config: ScorerConfig) -> Pai
     assert score.qmax is not None  # "qmax" is always computed for the explanation
     alignment = alignment_of(score.qmax, fps=FRAMES_PER_SECOND / QMAX_POOL)
     covered = sum(m.a_end - m.a_start for m in alignment.matches)
-    components = {
-        c: {
-            "raw": round(score.components[c], 4),
-            "z": round((score.components[c] - config.stats[c][0]) / config.stats[c][1], 4),
-            "weight": config.weights.get(c, 1.0) if c in config.components else 0.0,
-        }
-        for c in score.components
-        if c in config.stats
-    }
     return PairCheck(
         is_cover=score.is_cover,
         probability=round(score.probability, 4),
@@ -72,7 +63,7 @@ def check_pair(a: SongAnalysis, b: SongAnalysis, *, config: ScorerConfig) -> Pai
         alignment_distance=round(alignment.distance, 4),
         segment_agreement=round(float(np.clip(covered / max(a.analysed_seconds, 1e-9), 0, 1)), 3),
         model_version=config.version,
-        components=components,
+        components=component_table(score, config=config),
         alignment=alignment,
     )
 

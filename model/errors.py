@@ -59,3 +59,9 @@ class ModelError(CoverscopeError):
     """A checkpoint is missing, corrupt or incompatible."""
 
     code = "model_error"
+
+
+class AnalysisPending(Conflict):
+    """A stored song has no scorer analysis of the current version yet (being backfilled)."""
+
+    code = "analysis_pending"

@@ -48,7 +48,8 @@ class ScorerConfig:
     ``stats`` holds each component's (mean, std) over real non-cover pairs; ``threshold`` is
     on the fused scale; ``probability`` holds ``slope`` and ``midpoint`` of
     ``p = 1 / (1 + exp(-slope * (fused - midpoint)))`` and the cover ``prior`` assumed when
-    fitting it; ``diffusion`` the components, ``k`` and ``iterations`` of late fusion.
+    fitting it; ``diffusion`` the components, ``k`` and ``iterations`` of late fusion;
+    ``curve`` the calibration's ``[threshold, fpr, tpr]`` rows (fused scale), if it left any.
     """
 
     version: str
@@ -59,6 +60,7 @@ class ScorerConfig:
     probability: dict[str, float]
     diffusion: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    curve: list[list[float]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> ScorerConfig:
@@ -80,6 +82,7 @@ class ScorerConfig:
             probability={k: float(v) for k, v in raw["probability"].items()},
             diffusion=dict(raw.get("diffusion", {})),
             provenance=dict(raw.get("provenance", {})),
+            curve=[[float(x) for x in row] for row in raw.get("curve", [])],
         )
         unknown = set(config.components) - set(COMPONENTS)
         missing = [c for c in config.components if c not in config.stats]
@@ -97,6 +100,7 @@ class ScorerConfig:
             "probability": self.probability,
             "diffusion": self.diffusion,
             "provenance": self.provenance,
+            "curve": self.curve,
         }
 
     def with_components(self, components: Iterable[str]) -> ScorerConfig:
@@ -209,6 +213,21 @@ def score_pair(
         qmax=evidence.qmax,
         early=evidence.early,
     )
+
+
+def component_table(score: PairScore, *, config: ScorerConfig) -> dict[str, dict[str, float]]:
+    """Each scaled component of ``score`` as ``{name: {raw, z, weight}}``: its raw value, its
+    value on the common scale and its weight in ``config``'s verdict (0 when it was computed
+    and is shown, but not fused). What the check and the re-rank report."""
+    return {
+        c: {
+            "raw": round(value, 4),
+            "z": round((value - config.stats[c][0]) / config.stats[c][1], 4),
+            "weight": config.weights.get(c, 1.0) if c in config.components else 0.0,
+        }
+        for c, value in score.components.items()
+        if c in config.stats
+    }
 
 
 def fit_scorer_stats(pair_components: list[dict[str, float]]) -> dict[str, tuple[float, float]]:

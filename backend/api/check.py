@@ -1,54 +1,91 @@
-"""Is B a cover of A? Verdict, calibrated probability and the alignment that explains it."""
+"""Is B a cover of A? The fused scorer's verdict, its evidence, its picture and a printable report."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from apiflask import APIBlueprint
 from flask import Response
 
 from backend.api import schemas
-from backend.api.components import components
+from backend.api.components import Components, components
 from backend.api.serialize import song_out
 from backend.search import pair_check
 from backend.search.explain import similarity_png
+from backend.search.report import evidence_report
+from backend.storage.documents import Song
+from model.check import PairCheck
 
 bp = APIBlueprint("check", __name__, url_prefix="/api/check", tag="Check")
+
+PENDING = {
+    404: "Unknown song id",
+    409: "A song awaits re-embedding, or its analysis is being backfilled (analysis_pending)",
+}
+
+
+def _check(c: Components, a: str, b: str) -> tuple[Song, Song, PairCheck]:
+    return pair_check.check(
+        a,
+        b,
+        songs=c.songs,
+        analyses=c.analyses,
+        config=c.scorer_config(),
+        model_version=c.embedder.version,
+    )
 
 
 @bp.get("")
 @bp.input(schemas.CheckQuery, location="query", arg_name="query")
 @bp.output(schemas.PairCheck)
-@bp.doc(responses={404: "Unknown song id", 409: "A song awaits re-embedding"})
+@bp.doc(responses=PENDING)
 def check(query: dict[str, Any]) -> dict[str, Any]:
     c = components()
-    a, b, result = pair_check.check(
-        query["a"],
-        query["b"],
-        songs=c.songs,
-        embedder=c.embedder,
-        calibration=c.calibration(),
-        cache=c.chroma,
-    )
-    out = result.to_dict()
-    out.update(
-        a=song_out(a),
-        b=song_out(b),
-        similarity_image=f"/api/check/{a['_id']}/{b['_id']}/similarity.png",
-    )
-    return out
+    a, b, result = _check(c, query["a"], query["b"])
+    pair = urlencode({"a": str(a["_id"]), "b": str(b["_id"])})
+    return {
+        **result.to_dict(),
+        "a": song_out(a),
+        "b": song_out(b),
+        "model_version": c.embedder.version,
+        "scorer_version": result.model_version,
+        "similarity_image": f"/api/check/{a['_id']}/{b['_id']}/similarity.png",
+        "report_url": f"/api/check/report?{pair}",
+    }
 
 
 @bp.get("/<a>/<b>/similarity.png")
-@bp.doc(summary="PNG of the cross-similarity matrix with the matched passages outlined")
+@bp.doc(
+    summary="PNG of the cross-similarity matrix with the matched passages outlined",
+    responses=PENDING,
+)
 def similarity_image(a: str, b: str) -> Response:
     c = components()
-    result = pair_check.alignment(a, b, songs=c.songs, cache=c.chroma)
+    song_a, song_b, result = _check(c, a, b)
+    assert result.alignment is not None  # check_pair always explains its verdict
     png = similarity_png(
-        result,
-        title_a=c.songs.get(a).get("title") or "A",
-        title_b=c.songs.get(b).get("title") or "B",
+        result.alignment,
+        title_a=song_a.get("title") or "A",
+        title_b=song_b.get("title") or "B",
     )
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "max-age=3600"
     return response
+
+
+@bp.get("/report")
+@bp.input(schemas.CheckQuery, location="query", arg_name="query")
+@bp.doc(
+    summary="A printable, self-contained HTML evidence report of a check",
+    responses={200: "The report (text/html)", **PENDING},
+)
+def report(query: dict[str, Any]) -> Response:
+    c = components()
+    a, b, result = _check(c, query["a"], query["b"])
+    assert result.alignment is not None  # check_pair always explains its verdict
+    png = similarity_png(
+        result.alignment, title_a=a.get("title") or "A", title_b=b.get("title") or "B"
+    )
+    page = evidence_report(a, b, result, image_png=png, model_version=c.embedder.version)
+    return Response(page, mimetype="text/html")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 
@@ -11,9 +10,9 @@ from flask import current_app
 from backend.ingest.intake import Intake
 from backend.jobs.queue import Queue
 from backend.jobs.runners import build_queue
-from backend.search.calibration import current_calibration
-from backend.search.chroma_cache import ChromaCache
+from backend.search.calibration import current_scorer
 from backend.search.listing import Listing
+from backend.search.song_features import AnalysisCache
 from backend.search.vector_index import VectorIndex
 from backend.settings import Settings
 from backend.storage.connect import Storage, open_storage
@@ -21,6 +20,7 @@ from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository
 from backend.storage.song_repository import SongRepository
 from model.embed import Embedder
+from model.score import ScorerConfig
 from model.verdict import Calibration
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,17 @@ class Components:
     intake: Intake
     index: VectorIndex
     listing: Listing
-    chroma: ChromaCache
+    analyses: AnalysisCache
+    scorer: ScorerConfig
+    """The shipped fused scorer (``SCORER_PATH``), without the operator's threshold."""
 
     def calibration(self) -> Calibration:
-        """The model's calibration with the threshold an operator may have set."""
-        return current_calibration(embedder=self.embedder, songs=self.songs)
+        """The embedding's own calibration: the verdicts of a ranking's first stage."""
+        return self.embedder.calibration
+
+    def scorer_config(self) -> ScorerConfig:
+        """The fused scorer with the threshold an operator may have set (every verdict)."""
+        return current_scorer(scorer=self.scorer, songs=self.songs)
 
 
 def build_components(settings: Settings, *, index_check_every: float = 0.2) -> Components:
@@ -52,12 +58,13 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
     library version on every query (tests)."""
     storage: Storage = open_storage(settings)
     embedder = Embedder.load(settings.model_path)
-    log.info("model %s loaded", embedder.version)
+    scorer = ScorerConfig.load(settings.scorer_path)
+    log.info("model %s and scorer %s loaded", embedder.version, scorer.version)
     queue = build_queue(settings, storage, embedder)
     index = VectorIndex(
         storage.songs,
         embedder.version,
-        functools.partial(current_calibration, embedder=embedder, songs=storage.songs),
+        lambda: embedder.calibration,
         check_every=index_check_every,
     )
     return Components(
@@ -77,7 +84,8 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         ),
         index=index,
         listing=Listing(storage.songs, index),
-        chroma=ChromaCache(storage.store),
+        analyses=AnalysisCache(storage.store),
+        scorer=scorer,
     )
 
 

@@ -1,4 +1,5 @@
-"""The model: version, threshold, evaluation figures; set the threshold; re-embed the library."""
+"""The model: the embedding and the fused scorer with its calibration, evaluation figures; set
+the verdict threshold; re-embed or re-analyse the library."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from apiflask import APIBlueprint
 from backend.api import schemas
 from backend.api.components import components
 from backend.api.serialize import job_out
+from backend.search.calibration import set_threshold as store_threshold
+from model.analysis import ANALYSIS_VERSION
+from model.score import ScorerConfig
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +42,31 @@ def evaluation_figures(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return benchmarks, curves
 
 
+def scorer_info(config: ScorerConfig, *, shipped: ScorerConfig) -> dict[str, Any]:
+    """The scorer in force: its choices, threshold (check's scale and fused scale), calibration."""
+    return {
+        "version": config.version,
+        "components": list(config.components),
+        "weights": config.weights,
+        "stats": {k: list(v) for k, v in config.stats.items()},
+        "threshold": -config.threshold,
+        "default_threshold": -shipped.threshold,
+        "fused_threshold": config.threshold,
+        "probability": config.probability,
+        "provenance": config.provenance,
+        "curve": config.curve,
+    }
+
+
 def model_info() -> dict[str, Any]:
     s = components()
     embedder = s.embedder
     calibration = s.calibration()
+    scorer = s.scorer_config()
     benchmarks, curves = evaluation_figures(s.settings.evaluation_dir)
     return {
         "version": embedder.version,
-        "threshold": calibration.threshold,
+        "threshold": -scorer.threshold,
         "calibration": calibration.to_dict(),
         "config": embedder.network.config.to_dict(),
         "training": dict(embedder.extra.get("training", {}))
@@ -54,6 +75,8 @@ def model_info() -> dict[str, Any]:
         "benchmarks": benchmarks,
         "curves": curves,
         "stale_songs": s.songs.count_stale(embedder.version),
+        "scorer": scorer_info(scorer, shipped=s.scorer),
+        "songs_without_analysis": s.songs.count_without_analysis(ANALYSIS_VERSION),
     }
 
 
@@ -68,7 +91,7 @@ def get_model() -> dict[str, Any]:
 @bp.output(schemas.Model)
 def set_threshold(body: dict[str, Any]) -> dict[str, Any]:
     s = components()
-    s.songs.set_threshold(s.embedder.version, float(body["threshold"]))
+    store_threshold(scorer=s.scorer, songs=s.songs, threshold=float(body["threshold"]))
     return model_info()
 
 
@@ -76,5 +99,14 @@ def set_threshold(body: dict[str, Any]) -> dict[str, Any]:
 @bp.output(schemas.JobOut, status_code=202)
 def reembed() -> dict[str, Any]:
     added = components().intake.schedule_reembed(force=True)
+    assert added.job is not None
+    return {"job": job_out(added.job)}
+
+
+@bp.post("/backfill")
+@bp.output(schemas.JobOut, status_code=202)
+@bp.doc(summary="Analyse every song that lacks a current scorer analysis (from stored audio)")
+def backfill() -> dict[str, Any]:
+    added = components().intake.schedule_backfill(force=True)
     assert added.job is not None
     return {"job": job_out(added.job)}

@@ -14,19 +14,26 @@ from backend.api.components import components
 from backend.api.serialize import song_out
 from backend.search import ranking
 from backend.search.ranking import Ranked
+from backend.search.song_features import song_analysis
+from model.analysis import SongAnalysis, analyse_with_hpcp
+from model.audio import decode
 from model.errors import InvalidInput, TooLarge
-from model.pipeline import analyse_file
+from model.pipeline import analyse_signal
 
 bp = APIBlueprint("rank", __name__, url_prefix="/api/rank", tag="Rank")
 
 
 def _answer(query: dict[str, Any], results: list[Ranked], threshold: float) -> Response:
     """The Rank object, serialised directly: it is the hot path and already in schema shape."""
+    s = components()
+    scorer = s.scorer_config()
     return jsonify(
         query=query,
         threshold=threshold,
+        scorer_threshold=-scorer.threshold,
         results=[{**entry, "song": song_out(entry["song"])} for entry in results],
-        model_version=components().embedder.version,
+        model_version=s.embedder.version,
+        scorer_version=scorer.version,
     )
 
 
@@ -39,17 +46,31 @@ def rank_song(query: dict[str, Any]) -> Response:
     song, vector = ranking.query_song(
         query["song"], index=s.index, songs=s.songs, model_version=s.embedder.version
     )
-    chroma = s.chroma.get(song["hpcp_key"]) if query["rerank"] else None
     results, calibration = ranking.rank(
         vector,
         index=s.index,
-        cache=s.chroma,
-        limit=query["limit"],
+        limit=max(query["limit"], query["rerank"]),
         exclude=str(song["_id"]),
-        chroma=chroma,
-        rerank=query["rerank"],
     )
-    return _answer({"song": song_out(song)}, results, calibration.threshold)
+    if query["rerank"]:
+        analysis = song_analysis(
+            song, cache=s.analyses, songs=s.songs, model_version=s.embedder.version
+        )
+        results = _rerank(results, analysis, count=query["rerank"])
+    return _answer({"song": song_out(song)}, results[: query["limit"]], calibration.threshold)
+
+
+def _rerank(results: list[Ranked], analysis: SongAnalysis, *, count: int) -> list[Ranked]:
+    s = components()
+    return ranking.rerank(
+        results,
+        analysis,
+        count=count,
+        config=s.scorer_config(),
+        cache=s.analyses,
+        songs=s.songs,
+        model_version=s.embedder.version,
+    )
 
 
 @bp.post("")
@@ -68,13 +89,17 @@ def rank_clip(query: dict[str, Any]) -> Response:
     with tempfile.TemporaryDirectory(prefix="coverscope-clip-") as tmp:
         path = Path(tmp) / f"clip{Path(name).suffix.lower()[:8]}"
         path.write_bytes(data)
-        analysis = analyse_file(path, s.embedder, max_seconds=s.settings.max_duration_s)
+        y = decode(path, max_seconds=s.settings.max_duration_s)
+    analysis = analyse_signal(y, s.embedder)
     results, calibration = ranking.rank(
-        analysis.embedding,
-        index=s.index,
-        cache=s.chroma,
-        limit=query["limit"],
-        chroma=analysis.chroma,
-        rerank=query["rerank"],
+        analysis.embedding, index=s.index, limit=max(query["limit"], query["rerank"])
     )
-    return _answer({"upload": name}, results, calibration.threshold)
+    if query["rerank"]:
+        scored = analyse_with_hpcp(
+            y,
+            analysis.chroma,
+            embedding=analysis.embedding,
+            embedding_version=s.embedder.version,
+        )
+        results = _rerank(results, scored, count=query["rerank"])
+    return _answer({"upload": name}, results[: query["limit"]], calibration.threshold)

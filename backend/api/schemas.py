@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apiflask import Schema, fields, validators
 
+from backend.search.ranking import MAX_RERANK
 from backend.storage.song_repository import SORTABLE
 
 
@@ -30,12 +31,31 @@ class Song(Schema):
     audio_url = fields.String()
 
 
+class NotAnalysable(Schema):
+    song_id = fields.String()
+    title = fields.String()
+    reason = fields.String()
+
+
+class JobResult(Schema):
+    analysed = fields.Integer(metadata={"description": "songs the backfill analysed"})
+    not_analysable = fields.List(
+        fields.Nested(NotAnalysable),
+        metadata={"description": "songs it could not analyse (no stored audio ...)"},
+    )
+
+
 class Job(Schema):
     id = fields.String()
-    kind = fields.String(metadata={"description": "ingest_url | ingest_upload | reembed"})
+    kind = fields.String(
+        metadata={"description": "ingest_url | ingest_upload | reembed | backfill_analyses"}
+    )
     status = fields.String(metadata={"description": "queued | running | done | failed"})
     stage = fields.String(
-        metadata={"description": "queued | downloading | extracting | embedding | done | failed"}
+        metadata={
+            "description": "queued | downloading | extracting | embedding | analysing | done"
+            " | failed"
+        }
     )
     progress = fields.Integer()
     song_id = fields.String(allow_none=True)
@@ -44,6 +64,7 @@ class Job(Schema):
     attempts = fields.Integer()
     created_at = fields.String()
     updated_at = fields.String()
+    result = fields.Nested(JobResult, allow_none=True)
 
 
 class AddSong(Schema):
@@ -132,29 +153,60 @@ class Match(Schema):
     score = fields.Float()
 
 
+class Component(Schema):
+    raw = fields.Float(metadata={"description": "the raw evidence value (larger = more alike)"})
+    z = fields.Float(
+        metadata={"description": "standard deviations above typical pairs of different songs"}
+    )
+    weight = fields.Float(
+        metadata={"description": "its weight in the fused score; 0 = shown, not fused"}
+    )
+
+
+def components_field() -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(Component),
+        metadata={"description": "each piece of evidence by name (qmax, early, embedding ...)"},
+    )
+
+
 class PairCheck(Schema):
     a = fields.Nested(Song)
     b = fields.Nested(Song)
     is_cover = fields.Boolean()
     probability = fields.Float()
-    distance = fields.Float()
-    threshold = fields.Float()
+    distance = fields.Float(metadata={"description": "minus the fused score: smaller = more alike"})
+    threshold = fields.Float(
+        metadata={"description": "minus the fused threshold: a cover when distance <= threshold"}
+    )
     key_shift = fields.Integer()
     segment_agreement = fields.Float()
     alignment_distance = fields.Float(allow_none=True)
     matches = fields.List(fields.Nested(Match))
+    components = components_field()
     similarity_image = fields.String()
-    model_version = fields.String()
+    report_url = fields.String(metadata={"description": "the printable HTML evidence report"})
+    model_version = fields.String(metadata={"description": "the embedding model"})
+    scorer_version = fields.String(metadata={"description": "the fused scorer's config"})
+
+
+def rerank_field() -> fields.Integer:
+    return fields.Integer(
+        load_default=0,
+        validate=validators.Range(min=0, max=MAX_RERANK),
+        metadata={"description": f"re-rank the top K (at most {MAX_RERANK}) by the fused scorer"},
+    )
 
 
 class RankQuery(Schema):
     song = fields.String(required=True)
-    rerank = fields.Integer(load_default=0, validate=validators.Range(min=0, max=50))
+    rerank = rerank_field()
     limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
 
 
 class RankUploadQuery(Schema):
-    rerank = fields.Integer(load_default=0, validate=validators.Range(min=0, max=50))
+    rerank = rerank_field()
     limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
 
 
@@ -166,17 +218,73 @@ class RankEntry(Schema):
     probability = fields.Float()
     alignment_distance = fields.Float(allow_none=True)
     key_shift = fields.Integer(allow_none=True)
+    fused = fields.Float(
+        metadata={"description": "re-ranked songs only: the fused score (larger = more alike)"}
+    )
+    components = components_field()
 
 
 class Rank(Schema):
     query = fields.Dict()
-    threshold = fields.Float()
+    threshold = fields.Float(metadata={"description": "the embedding distance threshold"})
+    scorer_threshold = fields.Float(
+        metadata={
+            "description": "minus the fused threshold (as the check's threshold): a re-ranked"
+            " song is a cover when -fused <= scorer_threshold"
+        }
+    )
     model_version = fields.String()
+    scorer_version = fields.String()
     results = fields.List(fields.Nested(RankEntry))
 
 
 class Threshold(Schema):
-    threshold = fields.Float(required=True, validate=validators.Range(min=0.0, max=2.0))
+    threshold = fields.Float(
+        required=True,
+        validate=validators.Range(min=-50.0, max=50.0),
+        metadata={
+            "description": "on the check's scale: minus the fused threshold (a pair is a cover"
+            " when its distance, minus its fused score, is at most this)"
+        },
+    )
+
+
+class ScorerProbability(Schema):
+    slope = fields.Float()
+    midpoint = fields.Float()
+    prior = fields.Float(allow_none=True)
+
+
+class Scorer(Schema):
+    version = fields.String()
+    components = fields.List(fields.String(), metadata={"description": "the fused components"})
+    weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    stats = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Float()),
+        metadata={"description": "each component's [mean, std] over real non-cover pairs"},
+    )
+    threshold = fields.Float(
+        metadata={"description": "in force, on the check's scale (minus the fused threshold)"}
+    )
+    default_threshold = fields.Float(
+        metadata={"description": "the calibrated one, on the check's scale"}
+    )
+    fused_threshold = fields.Float(
+        metadata={"description": "in force, on the fused scale: a cover when fused >= it"}
+    )
+    probability = fields.Nested(ScorerProbability)
+    provenance = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "how it was calibrated (status, negatives, target_fpr ...)"},
+    )
+    curve = fields.List(
+        fields.List(fields.Float()),
+        metadata={
+            "description": "calibration rows [threshold, fpr, tpr], threshold on the fused"
+            " scale (cover when fused >= it); empty when the config has none"
+        },
+    )
 
 
 class Model(Schema):
@@ -188,6 +296,8 @@ class Model(Schema):
     benchmarks = fields.Dict()
     curves = fields.Dict()
     stale_songs = fields.Integer()
+    scorer = fields.Nested(Scorer)
+    songs_without_analysis = fields.Integer()
 
 
 class MapPoint(Schema):

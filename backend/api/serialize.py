@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from backend.storage.db import iso
-from backend.storage.documents import Job, Song
+from backend.storage.documents import Job, JobResult, Song
 
 
 class SongOut(TypedDict):
@@ -37,6 +37,7 @@ class JobOut(TypedDict):
     attempts: int
     created_at: str | None
     updated_at: str | None
+    result: JobResult | None
 
 
 def song_out(doc: Song) -> SongOut:
@@ -72,4 +73,5 @@ def job_out(doc: Job) -> JobOut:
         "attempts": int(doc.get("attempts", 0)),
         "created_at": iso(doc.get("created_at")),
         "updated_at": iso(doc.get("updated_at")),
+        "result": doc.get("result"),
     }

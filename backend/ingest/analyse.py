@@ -1,4 +1,5 @@
-"""Ingestion: a job record -> downloaded or uploaded audio -> HPCP + embedding -> a stored song.
+"""Ingestion: a job record -> downloaded or uploaded audio -> HPCP, embedding and the scorer's
+analysis -> a stored song.
 
 Features and audio go to the feature store first (content-addressed, so a re-run rewrites the
 same objects); the song document is inserted last, in one write. A worker killed at any point
@@ -11,16 +12,19 @@ import logging
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from backend.ingest.sources import Source, download, validate_url
 from backend.jobs.queue import Report
 from backend.settings import Settings
 from backend.storage.documents import Job, NewSong, Song, SongMeta
 from backend.storage.feature_store import FeatureStore, array_bytes, content_key
 from backend.storage.song_repository import SongRepository
+from model.analysis import ANALYSIS_VERSION, SongAnalysis, analyse_with_hpcp
 from model.audio import decode, duration
 from model.embed import Embedder
 from model.errors import Conflict, TooLarge, UndecodableAudio
-from model.pipeline import analyse_signal
+from model.pipeline import Analysis, Progress, analyse_signal
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,31 @@ STAGE_SPAN = {
     "downloading": (0, 40),
     "decoding": (40, 45),
     "extracting": (45, 80),
-    "embedding": (80, 95),
+    "embedding": (80, 85),
+    "analysing": (85, 97),
 }
+ANALYSIS_KIND = f"analysis/v{ANALYSIS_VERSION}"
+
+
+def store_analysis(analysis: SongAnalysis, *, store: FeatureStore) -> str:
+    """Store a song's analysis under its content key ``analysis/v<version>/<sha256>.npz``."""
+    data = analysis.to_bytes()
+    key = content_key(ANALYSIS_KIND, data, ".npz")
+    store.put(key, data)
+    return key
+
+
+def analyse_song(
+    y: np.ndarray, embedder: Embedder, *, progress: Progress | None = None
+) -> tuple[Analysis, SongAnalysis]:
+    """The HPCP and embedding of a decoded song, and its scorer analysis from the same HPCP."""
+    analysis = analyse_signal(y, embedder, progress=progress)
+    if progress:
+        progress("analysing", 0.0)
+    scored = analyse_with_hpcp(
+        y, analysis.chroma, embedding=analysis.embedding, embedding_version=embedder.version
+    )
+    return analysis, scored
 
 
 def mime_for(suffix: str) -> str:
@@ -68,14 +95,15 @@ def analyse_and_store(
         lo, hi = STAGE_SPAN.get(name, (45, 95))
         report(name if name != "decoding" else "extracting", lo + (hi - lo) * fraction)
 
-    analysis = analyse_signal(y, embedder, progress=stage)
+    analysis, scored = analyse_song(y, embedder, progress=stage)
+    analysis_key = store_analysis(scored, store=store)
     audio = path.read_bytes()
     hpcp_bytes = array_bytes(analysis.chroma)
     hpcp_key = content_key("hpcp", hpcp_bytes, ".npy")
     audio_key = content_key("audio", audio, path.suffix.lower())
     store.put(hpcp_key, hpcp_bytes)
     store.put(audio_key, audio)
-    report("embedding", 97)
+    report("analysing", 97)
     song: NewSong = {
         **meta,
         "duration": round(seconds, 2),
@@ -83,6 +111,8 @@ def analyse_and_store(
         "hpcp_key": hpcp_key,
         "audio_key": audio_key,
         "audio_mime": mime_for(path.suffix),
+        "analysis_key": analysis_key,
+        "analysis_version": ANALYSIS_VERSION,
     }
     return songs.insert(song, analysis.embedding)
 

@@ -23,6 +23,7 @@ from backend.storage.documents import Job, JobKind, JobPayload, Song
 from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository, new_id
 from backend.storage.song_repository import SongRepository
+from model.analysis import ANALYSIS_VERSION
 from model.audio import decode
 from model.errors import (
     Conflict,
@@ -206,6 +207,19 @@ class Intake:
             else:
                 out.append(url)
         return out
+
+    def schedule_backfill(self, *, force: bool = False) -> Added:
+        """Queue one job analysing every song without a current analysis (if any, or ``force``)."""
+        if not force and self.songs.count_without_analysis(ANALYSIS_VERSION) == 0:
+            return Added()
+        active = self.jobs.active("backfill_analyses")
+        if active:
+            return Added(job=active)
+        payload: JobPayload = {
+            "analysis_version": ANALYSIS_VERSION,
+            "claim": f"backfill:{new_id()}" if force else f"backfill:{ANALYSIS_VERSION}",
+        }
+        return self._queue("backfill_analyses", f"analyses v{ANALYSIS_VERSION}", payload)
 
     def schedule_reembed(self, *, force: bool = False) -> Added:
         """Queue one re-embedding job for the current model (if songs need it, or ``force``)."""

@@ -4,6 +4,7 @@ queue built with them."""
 from __future__ import annotations
 
 from backend.ingest.analyse import ingest_upload, ingest_url
+from backend.ingest.backfill import backfill_analyses
 from backend.ingest.reembed import reembed_all
 from backend.jobs.queue import Queue, Report, Runner
 from backend.settings import Settings
@@ -38,7 +39,23 @@ def job_runners(settings: Settings, storage: Storage, embedder: Embedder) -> dic
     def reembed(job: Job, report: Report) -> None:
         reembed_all(job, report, songs=storage.songs, store=storage.store, embedder=embedder)
 
-    return {"ingest_url": url, "ingest_upload": upload, "reembed": reembed}
+    def backfill(job: Job, report: Report) -> None:
+        backfill_analyses(
+            job,
+            report,
+            settings=settings,
+            songs=storage.songs,
+            jobs=storage.jobs,
+            store=storage.store,
+            embedder=embedder,
+        )
+
+    return {
+        "ingest_url": url,
+        "ingest_upload": upload,
+        "reembed": reembed,
+        "backfill_analyses": backfill,
+    }
 
 
 def build_queue(settings: Settings, storage: Storage, embedder: Embedder) -> Queue:

@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         queue.reap()
         if (job := intake.schedule_reembed().job) is not None:
             log.info("model changed: re-embedding the library (job %s)", job["_id"])
+        if (job := intake.schedule_backfill().job) is not None:
+            log.info("songs without a current analysis: backfilling (job %s)", job["_id"])
     except StorageUnavailable as exc:
         log.warning("could not check for orphaned or stale work: %s", exc.message)
     consumer = queue.huey.create_consumer(workers=max(1, args.workers), worker_type="thread")

@@ -10,6 +10,11 @@ from model.align import Alignment
 from model.constants import ALIGN_FPS
 
 
+def plain(text: str) -> str:
+    """A user's title as literal text for matplotlib (no ``$...$`` maths markup)."""
+    return text.replace("$", r"\$")
+
+
 def similarity_png(result: Alignment, *, title_a: str = "A", title_b: str = "B") -> bytes:
     """Render ``result.cross_similarity`` (frames_a, frames_b) as a PNG, matches outlined."""
     from matplotlib.figure import Figure
@@ -33,8 +38,8 @@ def similarity_png(result: Alignment, *, title_a: str = "A", title_b: str = "B")
                 linewidth=1.5,
             )
         )
-    ax.set_xlabel(f"{title_b} (s)")
-    ax.set_ylabel(f"{title_a} (s)")
+    ax.set_xlabel(f"{plain(title_b)} (s)")
+    ax.set_ylabel(f"{plain(title_a)} (s)")
     ax.set_title(f"Cross-similarity, key shift {result.key_shift:+d}")
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -1,4 +1,5 @@
-"""Ranking the library against a query embedding, optionally re-ranked by alignment."""
+"""Ranking the library against a query embedding, the head optionally re-ranked by the fused
+scorer (``model.score.score_pair``, the function every check calls)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,26 @@ from typing import NotRequired, TypedDict
 
 import numpy as np
 
-from backend.search.chroma_cache import ChromaCache
+from backend.search.song_features import AnalysisCache, current_embedding, song_analysis
 from backend.search.vector_index import VectorIndex
-from backend.storage.db import unpack_array
 from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
-from model.align import align
-from model.errors import Conflict
+from model.analysis import SongAnalysis
+from model.score import ScorerConfig, component_table, score_pair
 from model.verdict import Calibration
+
+MAX_RERANK = 10
+"""Re-ranked songs per request: each costs one pair score (~0.1 s for two 4-minute songs), so
+a re-rank stays around a second."""
 
 
 class Ranked(TypedDict):
-    """One library song in a ranking, with the verdict on it."""
+    """One library song in a ranking, with the verdict on it.
+
+    ``distance``, ``similarity`` and, outside the re-ranked head, ``is_cover`` and
+    ``probability`` come from the embedding; a re-ranked song's ``is_cover`` and
+    ``probability`` come from its ``fused`` score (larger = more alike) and ``components``.
+    """
 
     song: Song
     distance: float
@@ -26,21 +35,13 @@ class Ranked(TypedDict):
     probability: float
     alignment_distance: NotRequired[float | None]
     key_shift: NotRequired[int]
+    fused: NotRequired[float]
+    components: NotRequired[dict[str, dict[str, float]]]
 
 
 def similarity(distance: float) -> float:
     """Embedding distance (0..2 between unit vectors) as a percent, 100 = identical."""
     return round(100.0 * max(0.0, 1.0 - distance / 2.0), 1)
-
-
-def current_embedding(song: Song, *, model_version: str) -> np.ndarray:
-    """A song's embedding under the current model; ``Conflict`` while it awaits re-embedding."""
-    if song.get("model_version") != model_version:
-        raise Conflict(
-            f"Song {song['_id']} was embedded by model {song.get('model_version')}; "
-            "it is being re-embedded with the current model."
-        )
-    return unpack_array(song["embedding"])
 
 
 def query_song(
@@ -61,17 +62,13 @@ def rank(
     query: np.ndarray,
     *,
     index: VectorIndex,
-    cache: ChromaCache,
     limit: int,
     exclude: str | None = None,
-    chroma: np.ndarray | None = None,
-    rerank: int = 0,
 ) -> tuple[list[Ranked], Calibration]:
-    """Library songs closest to ``query`` (an embedding); optionally re-rank the top ``rerank``
-    by the Qmax alignment distance against ``chroma`` (the query's HPCP)."""
+    """Library songs closest to ``query`` (an embedding), with the embedding's verdicts."""
     snap = index.snapshot()
     calibration = snap.calibration
-    hits = index.nearest(query, limit=max(limit, rerank), exclude=exclude, snap=snap)
+    hits = index.nearest(query, limit=limit, exclude=exclude, snap=snap)
     results: list[Ranked] = [
         {
             "song": doc,
@@ -82,13 +79,37 @@ def rank(
         }
         for doc, d in hits
     ]
-    if rerank and chroma is not None:
-        head = results[:rerank]
-        for entry in head:
-            aligned = align(chroma, cache.get(entry["song"]["hpcp_key"]))
-            finite = bool(np.isfinite(aligned.distance))
-            entry["alignment_distance"] = round(aligned.distance, 4) if finite else None
-            entry["key_shift"] = aligned.key_shift
-        head.sort(key=lambda e: (e["alignment_distance"] is None, e["alignment_distance"] or 0.0))
-        results = head + results[rerank:]
-    return results[:limit], calibration
+    return results, calibration
+
+
+def rerank(
+    results: list[Ranked],
+    query: SongAnalysis,
+    *,
+    count: int,
+    config: ScorerConfig,
+    cache: AnalysisCache,
+    songs: SongRepository,
+    model_version: str,
+) -> list[Ranked]:
+    """Score the first ``count`` results against the ``query`` analysis with the fused scorer
+    and sort them by fused score (best first); the rest keep their order. Returns a new list.
+
+    ``AnalysisPending`` when a song of the head has no current analysis."""
+    head: list[Ranked] = []
+    for entry in results[:count]:
+        other = song_analysis(entry["song"], cache=cache, songs=songs, model_version=model_version)
+        score = score_pair(query, other, config=config)
+        scored: Ranked = {
+            **entry,
+            "is_cover": score.is_cover,
+            "probability": round(score.probability, 4),
+            "fused": round(score.fused, 4),
+            "components": component_table(score, config=config),
+        }
+        if score.qmax is not None:
+            scored["alignment_distance"] = round(score.qmax.distance, 4)
+            scored["key_shift"] = score.qmax.key_shift
+        head.append(scored)
+    head.sort(key=lambda e: -e.get("fused", 0.0))
+    return head + results[count:]

@@ -7,7 +7,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from bson import Binary, ObjectId
 
-JobKind = Literal["ingest_url", "ingest_upload", "reembed"]
+JobKind = Literal["ingest_url", "ingest_upload", "reembed", "backfill_analyses"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 
 
@@ -40,6 +40,11 @@ class NewSong(SongMeta):
     hpcp_key: str
     audio_key: str
     audio_mime: str
+    analysis_key: NotRequired[str]
+    """Feature-store key of the song's ``model.analysis.SongAnalysis`` (absent for songs added
+    before analyses existed, until the backfill job computes it)."""
+    analysis_version: NotRequired[str]
+    """``model.analysis.ANALYSIS_VERSION`` of that analysis."""
 
 
 class Song(NewSong):
@@ -70,6 +75,21 @@ class FeatureRef(TypedDict):
     model_version: str
 
 
+class NotAnalysable(TypedDict):
+    """A song the backfill could not analyse, and why."""
+
+    song_id: str
+    title: str
+    reason: str
+
+
+class JobResult(TypedDict, total=False):
+    """What a finished library-wide job did (the backfill: counts and the songs it skipped)."""
+
+    analysed: int
+    not_analysable: list[NotAnalysable]
+
+
 class JobPayload(TypedDict, total=False):
     """What a job needs to run; ``claim`` is the key it holds (a video id, an upload hash)."""
 
@@ -80,6 +100,7 @@ class JobPayload(TypedDict, total=False):
     upload_key: str
     filename: str
     model_version: str
+    analysis_version: str
 
 
 class Job(TypedDict):
@@ -100,10 +121,12 @@ class Job(TypedDict):
     updated_at: datetime
     heartbeat_at: datetime
     note: NotRequired[str]
+    result: NotRequired[JobResult]
 
 
 class ModelSettings(TypedDict, total=False):
-    """The operator's threshold, for the model version it was set for."""
+    """The operator's threshold (a fused distance, ``backend.search.calibration``), with the
+    scorer version it was set for in ``model_version``."""
 
     _id: str
     threshold: float

@@ -16,7 +16,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from backend.storage.db import guarded, now
-from backend.storage.documents import Job, JobKind, JobPayload
+from backend.storage.documents import Job, JobKind, JobPayload, JobResult
 from model.errors import NotFound
 
 STAGES = ("queued", "downloading", "extracting", "embedding", "done", "failed")
@@ -166,6 +166,11 @@ class JobRepository:
                 }
             },
         )
+
+    @guarded
+    def set_result(self, job_id: str, result: JobResult) -> None:
+        """Record what a library-wide job did (shown with the job)."""
+        self.jobs.update_one({"_id": job_id}, {"$set": {"result": result, "updated_at": now()}})
 
     @guarded
     def fail(self, job_id: str, reason: str) -> None:

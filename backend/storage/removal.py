@@ -23,7 +23,7 @@ def delete_songs(
             jobs.release(doc["video_id"])
         if doc.get("audio_key"):
             jobs.release("upload:" + Path(doc["audio_key"]).stem)
-        for key in (doc.get("hpcp_key"), doc.get("audio_key")):
+        for key in (doc.get("hpcp_key"), doc.get("audio_key"), doc.get("analysis_key")):
             if key and not songs.uses_key(key):
                 try:
                     store.delete(key)

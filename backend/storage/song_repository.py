@@ -43,6 +43,7 @@ class SongRepository:
         self.songs.create_index("model_version")
         self.songs.create_index("audio_key")
         self.songs.create_index("hpcp_key")
+        self.songs.create_index("analysis_key")
         try:
             self.songs.create_index([("title", "text"), ("artist", "text"), ("tags", "text")])
             self.text_search = True
@@ -127,6 +128,16 @@ class SongRepository:
         return cast(FeatureRef | None, found)
 
     @guarded
+    def count_without_analysis(self, analysis_version: str) -> int:
+        return self.songs.count_documents({"analysis_version": {"$ne": analysis_version}})
+
+    @guarded
+    def without_analysis(self, analysis_version: str) -> list[Song]:
+        """Songs whose stored analysis is missing or of another version (no embeddings)."""
+        query = {"analysis_version": {"$ne": analysis_version}}
+        return list(self.songs.find(query, HEAVY, batch_size=2000))
+
+    @guarded
     def ids(self) -> list[ObjectId]:
         return [doc["_id"] for doc in self.songs.find({}, {"_id": 1}, batch_size=5000)]
 
@@ -176,6 +187,16 @@ class SongRepository:
         )
 
     @guarded
+    def set_analysis(self, song_id: ObjectId, key: str, version: str) -> str | None:
+        """Point a song at its stored analysis; returns the key it replaces (if any)."""
+        old = self.songs.find_one_and_update(
+            {"_id": song_id},
+            {"$set": {"analysis_key": key, "analysis_version": version}},
+            projection={"analysis_key": 1},
+        )
+        return None if old is None else old.get("analysis_key")
+
+    @guarded
     def delete(self, song_id: str) -> Song:
         doc = self.songs.find_one_and_delete({"_id": object_id(song_id)}, projection=HEAVY)
         if doc is None:
@@ -200,7 +221,8 @@ class SongRepository:
     @guarded
     def uses_key(self, key: str) -> bool:
         """Whether any song still refers to a feature-store key (keys are shared by content)."""
-        return self.songs.count_documents({"$or": [{"hpcp_key": key}, {"audio_key": key}]}) > 0
+        fields = ("hpcp_key", "audio_key", "analysis_key")
+        return self.songs.count_documents({"$or": [{f: key} for f in fields]}) > 0
 
     # -- library version and model settings --------------------------------------------------
     @guarded

@@ -65,11 +65,16 @@ def test_check_gives_verdict_probability_and_explanation(
         "alignment_distance",
         "similarity_image",
         "model_version",
+        "components",
+        "scorer_version",
+        "report_url",
     ):
         assert key in out
-    assert 0.0 <= out["probability"] <= 1.0 and out["distance"] >= 0.0
-    assert out["threshold"] == stack.components.embedder.calibration.threshold
-    assert out["is_cover"] == (out["distance"] <= out["threshold"])
+    assert 0.0 <= out["probability"] <= 1.0
+    assert out["threshold"] == pytest.approx(-stack.components.scorer.threshold)
+    assert out["scorer_version"] == stack.components.scorer.version
+    assert set(out["components"]) >= set(stack.components.scorer.components)
+    assert all(set(part) == {"raw", "z", "weight"} for part in out["components"].values())
     # B is A two semitones up: the alignment moves it back down.
     assert out["key_shift"] == -2
     assert out["matches"] and {"a_start", "a_end", "b_start", "b_end", "score"} <= set(
@@ -83,8 +88,8 @@ def test_check_gives_verdict_probability_and_explanation(
 def test_a_song_checked_against_itself_is_a_cover(library: tuple[Stack, dict[str, str]]) -> None:
     stack, ids = library
     out = stack.client.get(f"/api/check?a={ids['song_b']}&b={ids['song_b']}").get_json()
-    assert out["distance"] == pytest.approx(0.0, abs=1e-5) and out["is_cover"] is True
-    assert out["key_shift"] == 0
+    assert out["is_cover"] is True and out["distance"] < out["threshold"]
+    assert out["key_shift"] == 0 and out["components"]["embedding"]["raw"] == 0.0
 
 
 def test_check_unknown_or_missing_ids(library: tuple[Stack, dict[str, str]]) -> None:
@@ -112,16 +117,19 @@ def test_rank_sorts_the_library(library: tuple[Stack, dict[str, str]]) -> None:
     assert stack.client.get("/api/rank?song=6650c0ffee6650c0ffee6650").status_code == 404
 
 
-def test_rerank_by_alignment_puts_the_cover_first(library: tuple[Stack, dict[str, str]]) -> None:
+def test_rerank_by_the_fused_score_puts_the_cover_first(
+    library: tuple[Stack, dict[str, str]],
+) -> None:
     stack, ids = library
     out = stack.client.get(f"/api/rank?song={ids['song_a']}&rerank=2").get_json()
     first, second = out["results"]
     assert first["song"]["id"] == ids["cover_a"]
-    assert first["key_shift"] == -2
-    assert (
-        second["alignment_distance"] is None
-        or first["alignment_distance"] <= second["alignment_distance"]
-    )
+    assert first["fused"] > second["fused"]
+    assert set(first["components"]) >= set(stack.components.scorer.components)
+    checked = stack.client.get(f"/api/check?a={ids['song_a']}&b={ids['cover_a']}").get_json()
+    assert first["fused"] == pytest.approx(-checked["distance"], abs=1e-4)
+    assert first["is_cover"] == checked["is_cover"]
+    assert out["scorer_threshold"] == pytest.approx(checked["threshold"])
 
 
 def test_rank_an_uploaded_clip(library: tuple[Stack, dict[str, str]], audio_dir: Path) -> None:
@@ -156,13 +164,22 @@ def test_model_threshold_can_be_set(library: tuple[Stack, dict[str, str]]) -> No
     assert model["version"] == stack.components.embedder.version
     assert model["config"]["embedding_dim"] == stack.components.embedder.dim
     assert set(model) >= {"threshold", "calibration", "training", "benchmarks", "curves"}
-    reply = stack.client.put("/api/model/threshold", json={"threshold": 2.0})
-    assert reply.status_code == 200 and reply.get_json()["threshold"] == 2.0
-    ranked = stack.client.get(f"/api/rank?song={ids['song_a']}").get_json()
-    assert ranked["threshold"] == 2.0 and all(r["is_cover"] for r in ranked["results"])
-    groups = {p["group"] for p in stack.client.get("/api/map").get_json()["points"]}
-    assert len(groups) == 1
-    assert stack.client.put("/api/model/threshold", json={"threshold": -1}).status_code == 400
+    scorer = stack.components.scorer
+    assert model["scorer"]["version"] == scorer.version
+    assert model["scorer"]["components"] == list(scorer.components)
+    assert model["threshold"] == model["scorer"]["threshold"] == -scorer.threshold
+    pair = f"/api/check?a={ids['song_a']}&b={ids['song_b']}"
+    assert stack.client.get(pair).get_json()["is_cover"] is False
+    # The slider is on the check's scale: a threshold above every distance calls all covers,
+    # in the check and in the re-rank alike.
+    reply = stack.client.put("/api/model/threshold", json={"threshold": 40.0})
+    assert reply.status_code == 200 and reply.get_json()["threshold"] == 40.0
+    assert reply.get_json()["scorer"]["fused_threshold"] == -40.0
+    checked = stack.client.get(pair).get_json()
+    assert checked["threshold"] == 40.0 and checked["is_cover"] is True
+    ranked = stack.client.get(f"/api/rank?song={ids['song_a']}&rerank=2").get_json()
+    assert ranked["scorer_threshold"] == 40.0 and all(r["is_cover"] for r in ranked["results"])
+    assert stack.client.put("/api/model/threshold", json={"threshold": 99}).status_code == 400
 
 
 def test_manual_reembed_job(library: tuple[Stack, dict[str, str]]) -> None:
