@@ -52,6 +52,7 @@ export const STAGE_LABEL: Record<string, string> = {
   downloading: "Downloading audio",
   extracting: "Extracting chroma features",
   embedding: "Computing embedding",
+  analysing: "Analysing harmony, timbre and structure",
   done: "Done",
   failed: "Failed",
 };

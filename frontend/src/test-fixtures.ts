@@ -35,6 +35,7 @@ export function job(over: Partial<Job> = {}): Job {
     error: null,
     source: "https://youtu.be/abc",
     attempts: 0,
+    result: null,
     created_at: "2026-11-22T10:00:00Z",
     updated_at: "2026-11-22T10:00:00Z",
     ...over,
@@ -55,6 +56,7 @@ export function pairCheck(a: Song, b: Song, over: Partial<PairCheck> = {}): Pair
     alignment_distance: 0.08,
     matches: [],
     similarity_image: `/api/check/${a.id}/${b.id}/similarity.png`,
+    report_url: `/api/check/report?a=${a.id}&b=${b.id}`,
     model_version: "1.0.0",
     // The fused score -3.4 is the weighted mean of the weighted components: (4.1 + 2.2 + 3.9) / 3.
     components: {
@@ -82,7 +84,15 @@ export function rankResult(result: Song, distance: number, over: Partial<RankRes
 }
 
 export function rank(query: Song, results: RankResult[], over: Partial<Rank> = {}): Rank {
-  return { query: { song: query }, threshold: 0.62, model_version: "1.0.0", results, ...over };
+  return {
+    query: { song: query },
+    threshold: 0.62,
+    model_version: "1.0.0",
+    scorer_threshold: -2.0,
+    scorer_version: "fusion-1.0",
+    results,
+    ...over,
+  };
 }
 
 /** A fitted scorer as `GET /api/model` sends it (`curve` rows: [fused threshold, fpr, tpr]). */
@@ -91,7 +101,11 @@ export function scorer(over: Partial<Scorer> = {}): Scorer {
     version: "fusion-1.0",
     components: ["qmax", "early", "embedding"],
     weights: { qmax: 1, early: 1, embedding: 1 },
-    threshold: 2.0,
+    stats: { qmax: [-0.6, 0.45], early: [3.0, 1.2], embedding: [-1.25, 0.15] },
+    threshold: -2.0,
+    default_threshold: -2.0,
+    fused_threshold: 2.0,
+    probability: { slope: 3.0, midpoint: 2.0, prior: 0.01 },
     provenance: {
       status: "fitted",
       fitted_on: "real non-cover pairs of different recordings (Debian music packages)",
@@ -125,7 +139,8 @@ export function model(over: Partial<ModelAnswer> = {}): ModelAnswer {
     config: {},
     curves: {},
     training: {},
-    scorer: { ...scorer() },
+    scorer: scorer(),
+    songs_without_analysis: 0,
     ...over,
   };
 }

@@ -3,7 +3,6 @@
  * through this module; pages never call fetch directly.
  */
 
-import type { PendingCheckFields, PendingModelFields } from "./pending";
 import type { components, paths } from "./schema";
 
 /**
@@ -31,10 +30,9 @@ export type Job = Schemas["Job"];
 export type Health = Answer<"/api/health", "get", 200>;
 export type SongPage = Answer<"/api/songs", "get", 200>;
 export type Match = Schemas["Match"];
-/** HAND EXTENSION (`./pending.ts`): `& PendingCheckFields` goes once the types are regenerated. */
-export type PairCheck = Answer<"/api/check", "get", 200> & PendingCheckFields;
+export type PairCheck = Answer<"/api/check", "get", 200>;
 /** One evidence component of a check: `raw` value, `z` on the non-cover scale, fused `weight`. */
-export type ComponentScore = NonNullable<PairCheck["components"]>[string];
+export type ComponentScore = Schemas["Component"];
 export type MapPoint = Schemas["MapPoint"];
 export type BulkResult = Answer<"/api/songs/bulk", "post", 202>;
 
@@ -68,9 +66,13 @@ export type SongEdit = Partial<
 type AddOut = Schemas["AddSongOut"];
 export type AddResult = Pick<AddOut, "job"> | Pick<AddOut, "song" | "existing">;
 
-/** A ranked song; `alignment_distance` and `key_shift` come only with the chroma re-rank. */
-export type RankResult = Omit<Schemas["RankEntry"], "alignment_distance" | "key_shift"> &
-  Partial<Pick<Schemas["RankEntry"], "alignment_distance" | "key_shift">>;
+/** Fields of a ranked song that only the re-ranked head (the fused scorer) carries. */
+type RerankOnly = "alignment_distance" | "key_shift" | "fused" | "components";
+
+/** A ranked song; the fused score, its components, the key shift and alignment distance come
+ * only with the re-rank. */
+export type RankResult = Omit<Schemas["RankEntry"], RerankOnly> &
+  Partial<Pick<Schemas["RankEntry"], RerankOnly>>;
 
 /** The spec types `query` as a free-form object: the song ranked against, or the clip's name. */
 export type Rank = Omit<Answer<"/api/rank", "get", 200>, "query" | "results"> & {
@@ -91,9 +93,10 @@ export interface Curves {
 /** A row of the scorer's calibration curve: `[threshold on the fused scale, fpr, tpr]`. */
 export type CalibrationRow = [number, number, number];
 
-/** Where the scorer's threshold comes from (`coverscope calibrate`); a provisional scorer
- * (`status: "provisional"`) was not fitted and leaves the counts null. */
-export interface ScorerProvenance {
+/** The spec types the scorer's `provenance` as a free-form object: where its threshold comes
+ * from (`coverscope calibrate`); a provisional scorer (`status: "provisional"`) was not fitted
+ * and leaves the counts null. */
+export type ScorerProvenance = {
   status?: string;
   note?: string;
   fitted_on?: string | null;
@@ -111,26 +114,20 @@ export interface ScorerProvenance {
     negatives?: number;
     method?: string;
   } | null;
-}
+};
 
 /** The fused scorer behind every verdict: a pair is a cover when its fused score reaches
- * `threshold` (on the fused scale; the API's `threshold` and `distance` are minus these). */
-export interface Scorer {
-  version: string;
-  components: string[];
-  weights: Record<string, number>;
-  threshold: number;
+ * `fused_threshold`; `threshold` is the same on the check's scale (minus it). The spec types
+ * `curve` rows as plain number lists. */
+export type Scorer = Omit<Schemas["Scorer"], "provenance" | "curve"> & {
   provenance: ScorerProvenance;
   curve: CalibrationRow[];
-}
+};
 
-/** `GET /api/model`'s body. HAND EXTENSION (`./pending.ts`): `& PendingModelFields` goes once the
- * types are regenerated. */
-export type ModelAnswer = Answer<"/api/model", "get", 200> & PendingModelFields;
+export type ModelAnswer = Answer<"/api/model", "get", 200>;
 
-/** The spec types `curves` and `scorer` as free-form objects; a model without evaluation
- * answers `"curves": {}`, a scorer without calibration has no `curve`. */
-export type ModelInfo = Omit<ModelAnswer, "curves" | "scorer"> & { curves: Curves; scorer?: Scorer };
+/** The spec types `curves` as a free-form object; a model without evaluation answers `{}`. */
+export type ModelInfo = Omit<ModelAnswer, "curves" | "scorer"> & { curves: Curves; scorer: Scorer };
 
 /** An error answered by the API (`{"error": {"code", "message"}}`) or by the network. */
 export class ApiError extends Error {
@@ -272,9 +269,9 @@ export const api = {
 
   model: () => request<ModelAnswer>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>
-    request<ModelAnswer>("PUT", "/model/threshold", {
-      threshold,
-    }).then(normaliseModel),
+    request<Answer<"/api/model/threshold", "put", 200>>("PUT", "/model/threshold", { threshold }).then(
+      normaliseModel,
+    ),
   reembed: () => request<Answer<"/api/model/reembed", "post", 202>>("POST", "/model/reembed"),
 
   map: () => request<Answer<"/api/map", "get", 200>>("GET", "/map"),
@@ -289,18 +286,16 @@ export function isFinished(job: Job): boolean {
   return job.status === "done" || job.status === "failed";
 }
 
-/** The printable evidence report of a check (HTML), for a link that opens it in a new tab. */
-export function reportUrl(a: string, b: string): string {
-  return withQuery("/api/check/report", { a, b });
-}
-
 /** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
 function normaliseModel(model: ModelAnswer): ModelInfo {
   const curves: Partial<Curves> = model.curves ?? {};
-  const scorer = model.scorer as Partial<Scorer> | undefined;
   return {
     ...model,
     curves: { roc: curves.roc ?? [], pr: curves.pr ?? [] },
-    scorer: scorer?.version === undefined ? undefined : ({ ...scorer, curve: scorer.curve ?? [] } as Scorer),
+    scorer: {
+      ...model.scorer,
+      provenance: model.scorer.provenance as ScorerProvenance,
+      curve: model.scorer.curve.filter((row): row is CalibrationRow => row.length === 3),
+    },
   };
 }

@@ -22,6 +22,8 @@ export function Calibration({ scorer, preview }: { scorer: Scorer; preview?: num
   const provisional = p.status === "provisional";
   const fit = p.threshold_fit;
   const negatives = fit?.negatives ?? p.negatives;
+  // The prior the probability was fitted with (a provisional scorer states it only there).
+  const prior = p.prior ?? scorer.probability.prior;
   const counted = scorer.components.filter((c) => (scorer.weights[c] ?? 0) > 0);
 
   return (
@@ -49,7 +51,7 @@ export function Calibration({ scorer, preview }: { scorer: Scorer; preview?: num
           </div>
           <div>
             <dt>Threshold (fused score)</dt>
-            <dd>{scorer.threshold.toFixed(2)}</dd>
+            <dd>{scorer.fused_threshold.toFixed(2)}</dd>
           </div>
           <div className="fact-wide">
             <dt>Evidence counted</dt>
@@ -78,7 +80,7 @@ export function Calibration({ scorer, preview }: { scorer: Scorer; preview?: num
           <div>
             <dt>Assumed prior</dt>
             <dd>
-              {p.prior ? `${oneIn(p.prior)} checked pairs is a cover (${formatRate(p.prior)})` : "not stated"}
+              {prior ? `${oneIn(prior)} checked pairs is a cover (${formatRate(prior)})` : "not stated"}
             </dd>
           </div>
           {p.date || p.fitted_on ? (
@@ -91,7 +93,7 @@ export function Calibration({ scorer, preview }: { scorer: Scorer; preview?: num
         {scorer.curve.length > 0 ? (
           <CalibrationChart
             curve={scorer.curve}
-            threshold={scorer.threshold}
+            threshold={scorer.fused_threshold}
             preview={preview}
             targetFpr={p.target_fpr}
           />

@@ -1,8 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
-import { api, audioUrl, reportUrl, type Match, type PairCheck, type Song } from "../api";
+import { api, audioUrl, type Match, type PairCheck, type Song } from "../api";
 import { Evidence } from "../components/Evidence";
-import { DistanceGauge, Timeline } from "../components/Explain";
+import { Timeline } from "../components/Explain";
 import { SongPicker } from "../components/SongPicker";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
 import { formatDuration, formatKeyShift, formatPercent, songLabel } from "../format";
@@ -88,43 +88,27 @@ function CheckResult({ check }: { check: PairCheck }) {
           {check.is_cover ? "they are" : "they are not"} the same song (probability of a cover:{" "}
           {formatPercent(check.probability)}).
         </p>
-        {!check.components && <DistanceGauge distance={check.distance} threshold={check.threshold} />}
         <p className="verdict-actions">
-          <a
-            className="button small"
-            href={reportUrl(check.a.id, check.b.id)}
-            target="_blank"
-            rel="noopener noreferrer"
-          >
+          <a className="button small" href={check.report_url} target="_blank" rel="noopener noreferrer">
             Printable report
           </a>
         </p>
       </section>
 
-      {check.components && (
-        <Evidence components={check.components} fused={-check.distance} threshold={-check.threshold} />
-      )}
+      {/* The API's distance and threshold are minus the fused score and its threshold. */}
+      <Evidence components={check.components} fused={-check.distance} threshold={-check.threshold} />
 
       <dl className="facts" aria-label="Explanation">
         <div>
           <dt>Key shift</dt>
           <dd>{formatKeyShift(check.key_shift)}</dd>
         </div>
-        {check.components ? (
-          <div>
-            <dt>Fused score</dt>
-            <dd>
-              {(-check.distance).toFixed(2)} (threshold {(-check.threshold).toFixed(2)})
-            </dd>
-          </div>
-        ) : (
-          <div>
-            <dt>Embedding distance</dt>
-            <dd>
-              {check.distance.toFixed(3)} (threshold {check.threshold.toFixed(3)})
-            </dd>
-          </div>
-        )}
+        <div>
+          <dt>Fused score</dt>
+          <dd>
+            {(-check.distance).toFixed(2)} (threshold {(-check.threshold).toFixed(2)})
+          </dd>
+        </div>
         <div>
           <dt>Segment agreement</dt>
           <dd>{formatPercent(check.segment_agreement)}</dd>
@@ -143,14 +127,12 @@ function CheckResult({ check }: { check: PairCheck }) {
             <code>{check.model_version}</code>
           </dd>
         </div>
-        {check.scorer_version && (
-          <div>
-            <dt>Scorer</dt>
-            <dd>
-              <code>{check.scorer_version}</code>
-            </dd>
-          </div>
-        )}
+        <div>
+          <dt>Scorer</dt>
+          <dd>
+            <code>{check.scorer_version}</code>
+          </dd>
+        </div>
       </dl>
 
       <div className="explain-grid">

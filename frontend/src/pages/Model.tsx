@@ -10,7 +10,7 @@ import { ConfirmDialog } from "../components/Modal";
 import { ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
 import { useJobs } from "../hooks/useJobs";
-import { operatingPoint, scorerPoint, scorerRange, thresholdRange } from "../curves";
+import { scorerPoint, scorerRange } from "../curves";
 import { formatPercent } from "../format";
 
 /** The model: version, training data, benchmarks, curves, and the decision threshold. */
@@ -36,22 +36,12 @@ export function ModelPage() {
   );
 }
 
-/**
- * The threshold the slider moves. With the fused scorer it is on the fused scale (a cover when
- * the fused score reaches it); the API's `threshold` is on the distance scale, minus it.
- */
-function sliderThreshold(model: ModelInfo): number {
-  return model.scorer ? model.scorer.threshold : model.threshold;
-}
-
-function toApiThreshold(model: ModelInfo, value: number): number {
-  return model.scorer ? -value : value;
-}
-
 function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInfo) => void }) {
   const notify = useToast();
   const scorer = model.scorer;
-  const current = sliderThreshold(model);
+  // The slider is on the fused scale (a cover when the fused score reaches it); the API stores
+  // the threshold on the check's scale, minus it.
+  const current = scorer.fused_threshold;
   const [threshold, setThreshold] = useState(current);
   const [saving, setSaving] = useState(false);
   const [confirmReembed, setConfirmReembed] = useState(false);
@@ -63,21 +53,18 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
   );
   useEffect(() => setThreshold(current), [current]);
 
-  const [lo, hi] = scorer ? scorerRange(scorer.curve, current) : thresholdRange(model.curves, current);
+  const [lo, hi] = scorerRange(scorer.curve, current);
   const step = (hi - lo) / 200 || 0.001;
-  // Without the scorer, the embedding benchmark's curves preview the threshold.
-  const preview = operatingPoint(model.curves, threshold);
-  const saved = operatingPoint(model.curves, current);
-  const scorerPreview = scorer ? scorerPoint(scorer.curve, threshold) : {};
+  const preview = scorerPoint(scorer.curve, threshold);
   const hasCurves = model.curves.roc.length > 0 || model.curves.pr.length > 0;
   const changed = Math.abs(threshold - current) > 1e-9;
 
   const save = async () => {
     setSaving(true);
     try {
-      const updated = await api.setThreshold(Number(toApiThreshold(model, threshold).toFixed(4)));
+      const updated = await api.setThreshold(Number((-threshold).toFixed(4)));
       onSaved(updated);
-      notify(`Threshold saved: ${sliderThreshold(updated).toFixed(3)}.`, "success");
+      notify(`Threshold saved: ${updated.scorer.fused_threshold.toFixed(3)}.`, "success");
     } catch (err) {
       notify(`Could not save the threshold: ${errorMessage(err)}`, "error");
     } finally {
@@ -103,49 +90,36 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             <code>{model.version}</code>
           </dd>
         </div>
-        {scorer && (
-          <div className="stat">
-            <dt>Scorer</dt>
-            <dd>
-              <code>{scorer.version}</code>
-            </dd>
-          </div>
-        )}
+        <div className="stat">
+          <dt>Scorer</dt>
+          <dd>
+            <code>{scorer.version}</code>
+          </dd>
+        </div>
         <div className="stat">
           <dt>Threshold</dt>
           <dd>{current.toFixed(3)}</dd>
         </div>
-        {scorer?.provenance.threshold_fit && (
+        {scorer.provenance.threshold_fit && (
           <div className="stat">
             <dt>False-positive rate</dt>
             <dd>{formatRate(scorer.provenance.threshold_fit.fpr)}</dd>
           </div>
         )}
-        {!scorer && saved.precision !== undefined && (
-          <div className="stat">
-            <dt>Precision</dt>
-            <dd>{formatPercent(saved.precision, 1)}</dd>
-          </div>
-        )}
-        {!scorer && saved.recall !== undefined && (
-          <div className="stat">
-            <dt>Recall</dt>
-            <dd>{formatPercent(saved.recall, 1)}</dd>
-          </div>
-        )}
       </dl>
 
-      {scorer && <Calibration scorer={scorer} preview={threshold} />}
+      <Calibration scorer={scorer} preview={threshold} />
 
       <section className="card" aria-labelledby="threshold-title">
         <h2 id="threshold-title">Decision threshold</h2>
         <p className="hint">
-          {scorer
-            ? "Two songs whose fused score reaches the threshold are called covers. Raise it for fewer false alarms, lower it to miss fewer covers."
-            : "Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer false alarms, raise it to miss fewer covers."}
+          Two songs whose fused score reaches the threshold are called covers. Raise it for fewer false
+          alarms, lower it to miss fewer covers.
+          {Math.abs(scorer.fused_threshold + scorer.default_threshold) > 1e-9 &&
+            ` The calibrated threshold is ${(-scorer.default_threshold).toFixed(3)}.`}
         </p>
         <div className="threshold-control">
-          <label htmlFor="threshold">{scorer ? "Threshold (fused score)" : "Threshold (distance)"}</label>
+          <label htmlFor="threshold">Threshold (fused score)</label>
           <input
             id="threshold"
             type="range"
@@ -157,42 +131,18 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           />
           <output htmlFor="threshold">{threshold.toFixed(3)}</output>
         </div>
-        {scorer ? (
-          <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
-            At {threshold.toFixed(3)}:{" "}
-            {scorerPreview.fpr !== undefined && scorerPreview.tpr !== undefined ? (
-              <>
-                false-positive rate <strong>{formatRate(scorerPreview.fpr)}</strong> on the real non-cover
-                pairs, true-positive rate <strong>{formatPercent(scorerPreview.tpr, 1)}</strong> on the
-                calibration covers{changed ? " (the orange point on the calibration curve)" : ""}.
-              </>
-            ) : (
-              "the scorer has no calibration curve to preview."
-            )}
-          </p>
-        ) : (
-          <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
-            At {threshold.toFixed(3)}:{" "}
-            {preview.precision !== undefined ? (
-              <>
-                precision <strong>{formatPercent(preview.precision, 1)}</strong>,{" "}
-              </>
-            ) : null}
-            {preview.recall !== undefined ? (
-              <>
-                recall <strong>{formatPercent(preview.recall, 1)}</strong>
-              </>
-            ) : null}
-            {preview.fpr !== undefined ? (
-              <>
-                , false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong>
-              </>
-            ) : null}
-            {preview.precision === undefined &&
-              preview.recall === undefined &&
-              "this model's evaluation has no per-threshold figures to preview."}
-          </p>
-        )}
+        <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
+          At {threshold.toFixed(3)}:{" "}
+          {preview.fpr !== undefined && preview.tpr !== undefined ? (
+            <>
+              false-positive rate <strong>{formatRate(preview.fpr)}</strong> on the real non-cover pairs,
+              true-positive rate <strong>{formatPercent(preview.tpr, 1)}</strong> on the calibration covers
+              {changed ? " (the orange point on the calibration curve)" : ""}.
+            </>
+          ) : (
+            "the scorer has no calibration curve to preview."
+          )}
+        </p>
         <div className="actions">
           <button
             type="button"
@@ -206,22 +156,25 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             Reset
           </button>
         </div>
+      </section>
+
+      <section className="card" aria-labelledby="bench-title">
+        <h2 id="bench-title">Benchmarks</h2>
+        <BenchmarkTable benchmarks={model.benchmarks} />
         {hasCurves ? (
           <div className="chart-grid">
             <CurveChart
               title="ROC curve"
               xLabel="false-positive rate"
               yLabel="true-positive rate"
-              points={model.curves.roc ?? []}
-              marker={scorer ? undefined : preview.roc}
+              points={model.curves.roc}
               diagonal
             />
             <CurveChart
               title="Precision–recall curve"
               xLabel="recall"
               yLabel="precision"
-              points={model.curves.pr ?? []}
-              marker={scorer ? undefined : preview.pr}
+              points={model.curves.pr}
             />
           </div>
         ) : (
@@ -230,11 +183,6 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             <code>coverscope evaluate covers80</code>).
           </p>
         )}
-      </section>
-
-      <section className="card" aria-labelledby="bench-title">
-        <h2 id="bench-title">Benchmarks</h2>
-        <BenchmarkTable benchmarks={model.benchmarks} />
       </section>
       <section className="card" aria-labelledby="training-title">
         <h2 id="training-title">Training data</h2>

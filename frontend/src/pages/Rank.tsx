@@ -69,7 +69,7 @@ export function RankPage({ route }: { route: Route }) {
             checked={rerank > 0}
             onChange={(e) => navigate("/rank", { song: songId, rerank: e.target.checked ? "1" : undefined })}
           />
-          Re-rank the top {RERANK} by chroma alignment (slower, more precise)
+          Re-rank the top {RERANK} by the fused scorer (slower, more precise)
         </label>
       </div>
 

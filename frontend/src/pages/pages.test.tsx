@@ -236,13 +236,16 @@ describe("ModelPage", () => {
       },
       curve: [],
     });
-    serve({ "/api/model": { body: model({ scorer: { ...provisional } }) } });
+    serve({ "/api/model": { body: model({ scorer: provisional }) } });
     wrap(<ModelPage />);
     const notice = await screen.findByRole("note", { name: "Provisional scorer" });
     expect(notice.textContent).toMatch(/not yet fitted.*Placeholder statistics\./);
     const section = screen.getByRole("region", { name: "How the verdict is calibrated" });
     const fpr = within(section).getByText("False-positive rate", { selector: "dt" });
     expect(fpr.nextElementSibling?.textContent).toBe("not measured yet");
+    // A provisional scorer states its prior only with its probability curve.
+    const prior = within(section).getByText("Assumed prior", { selector: "dt" });
+    expect(prior.nextElementSibling?.textContent).toBe("1 in 100 checked pairs is a cover (1.0%)");
     expect(screen.getByText(/No calibration curve yet/)).toBeTruthy();
   });
 });
