@@ -225,6 +225,16 @@ describe("ModelPage", () => {
     expect(JSON.parse(String(put[1]!.body))).toEqual({ threshold: -2.5 });
   });
 
+  it("starts the slider at the threshold in force and names the calibrated one when they differ", async () => {
+    serve({
+      "/api/model": { body: model({ scorer: scorer({ threshold: -2.5, fused_threshold: 2.5 }) }) },
+    });
+    wrap(<ModelPage />);
+    const slider = await screen.findByLabelText<HTMLInputElement>("Threshold (fused score)");
+    expect(Number(slider.value)).toBe(2.5);
+    expect(screen.getByText(/The calibrated threshold is 2\.000\./)).toBeTruthy();
+  });
+
   it("warns that a provisional scorer was not fitted", async () => {
     const provisional = scorer({
       version: "fusion-0.1-provisional",
