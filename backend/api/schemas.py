@@ -194,8 +194,11 @@ class PairCheck(Schema):
 def rerank_field() -> fields.Integer:
     return fields.Integer(
         load_default=0,
-        validate=validators.Range(min=0, max=MAX_RERANK),
-        metadata={"description": f"re-rank the top K (at most {MAX_RERANK}) by the fused scorer"},
+        validate=validators.Range(min=0, max=50),
+        metadata={
+            "description": f"re-rank the top K by the fused scorer (K above {MAX_RERANK} is cut"
+            f" to {MAX_RERANK})"
+        },
     )
 
 

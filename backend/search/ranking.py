@@ -15,9 +15,10 @@ from model.analysis import SongAnalysis
 from model.score import ScorerConfig, component_table, score_pair
 from model.verdict import Calibration
 
-MAX_RERANK = 10
-"""Re-ranked songs per request: each costs one pair score (~0.1 s for two 4-minute songs), so
-a re-rank stays around a second."""
+MAX_RERANK = 5
+"""Re-ranked songs per request (a larger ``rerank`` is cut to it): each costs one fused pair
+score, 0.17 s median for two 4-minute songs (benchmarks/api_check.py), so a re-rank stays
+around a second."""
 
 
 class Ranked(TypedDict):
@@ -92,10 +93,11 @@ def rerank(
     songs: SongRepository,
     model_version: str,
 ) -> list[Ranked]:
-    """Score the first ``count`` results against the ``query`` analysis with the fused scorer
+    """Score the first ``count`` (at most ``MAX_RERANK``) results against the ``query`` analysis with the fused scorer
     and sort them by fused score (best first); the rest keep their order. Returns a new list.
 
     ``AnalysisPending`` when a song of the head has no current analysis."""
+    count = min(count, MAX_RERANK)
     head: list[Ranked] = []
     for entry in results[:count]:
         other = song_analysis(entry["song"], cache=cache, songs=songs, model_version=model_version)
