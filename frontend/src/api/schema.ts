@@ -536,7 +536,7 @@ export interface paths {
       parameters: {
         query: {
           song: string;
-          /** @description re-rank the top K (at most 10) by the fused scorer */
+          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
           rerank?: number;
           limit?: number;
         };
@@ -589,7 +589,7 @@ export interface paths {
     post: {
       parameters: {
         query?: {
-          /** @description re-rank the top K (at most 10) by the fused scorer */
+          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
           rerank?: number;
           limit?: number;
         };
