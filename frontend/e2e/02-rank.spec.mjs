@@ -11,7 +11,7 @@ test("ranks the library against a song, then re-ranks by alignment", async ({ pa
   await shot("rank");
 
   // click, not check(): the view re-renders on the URL change before a checked-state read.
-  await page.getByLabel(/^Re-rank the top 10/).click();
+  await page.getByLabel(/^Re-rank the top 5 /).click();
   await expect(page).toHaveURL(/rerank=1/);
   await expect(page.getByRole("row", { name: "Cover threshold" })).toBeVisible();
   await expect(rows(page, "Ranked songs")).toHaveCount(3);

@@ -11,6 +11,15 @@ test("opens the pair check from the rank view and explains the verdict", async (
     .poll(() => page.locator(".similarity img").evaluate((img) => img.complete && img.naturalWidth > 0))
     .toBe(true);
   await expect(page.getByRole("definition").filter({ hasText: /semitone|same key/ })).toBeVisible();
+  // The evidence: one bar per scorer component, then the fused score against the threshold.
+  const evidence = page.getByRole("region", { name: "Evidence" });
+  await expect(evidence.getByRole("listitem", { name: /^Harmony \(chroma alignment\): / })).toBeVisible();
+  await expect(evidence.getByRole("listitem", { name: /^Fused score: / })).toBeVisible();
+  const report = page.getByRole("link", { name: "Printable report" });
+  await expect(report).toHaveAttribute("target", "_blank");
+  const answer = await page.request.get(await report.getAttribute("href"));
+  expect(answer.ok()).toBe(true);
+  expect(answer.headers()["content-type"]).toContain("text/html");
   console.log(`e2e: verdict: ${await page.getByRole("heading", VERDICT).textContent()}`);
   const playA = page.getByRole("button", { name: /^▶ Play A/ });
   if (await playA.count()) {

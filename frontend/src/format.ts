@@ -52,6 +52,30 @@ export const STAGE_LABEL: Record<string, string> = {
   downloading: "Downloading audio",
   extracting: "Extracting chroma features",
   embedding: "Computing embedding",
+  analysing: "Analysing harmony, timbre and structure",
   done: "Done",
   failed: "Failed",
 };
+
+/** Plain-words name of each evidence component of the fused scorer (model/score.py). */
+export const COMPONENT_LABEL: Record<string, string> = {
+  qmax: "Harmony (chroma alignment)",
+  early: "Harmony+timbre+structure (early fusion)",
+  hpcp: "Harmony blocks",
+  mfcc: "Timbre",
+  ssm: "Structure",
+  embedding: "Embedding",
+};
+
+/** Display order of the components: the fused evidence first, then what it is made of. */
+export const COMPONENT_ORDER = ["qmax", "early", "hpcp", "mfcc", "ssm", "embedding"];
+
+export function componentLabel(name: string): string {
+  return COMPONENT_LABEL[name] ?? name;
+}
+
+/** A value on the z scale with its sign: "+2.4", "−0.7". */
+export function formatZ(z: number): string {
+  if (!Number.isFinite(z)) return "–";
+  return `${z < 0 ? "−" : "+"}${Math.abs(z).toFixed(1)}`;
+}

@@ -31,6 +31,8 @@ export type Health = Answer<"/api/health", "get", 200>;
 export type SongPage = Answer<"/api/songs", "get", 200>;
 export type Match = Schemas["Match"];
 export type PairCheck = Answer<"/api/check", "get", 200>;
+/** One evidence component of a check: `raw` value, `z` on the non-cover scale, fused `weight`. */
+export type ComponentScore = Schemas["Component"];
 export type MapPoint = Schemas["MapPoint"];
 export type BulkResult = Answer<"/api/songs/bulk", "post", 202>;
 
@@ -64,9 +66,13 @@ export type SongEdit = Partial<
 type AddOut = Schemas["AddSongOut"];
 export type AddResult = Pick<AddOut, "job"> | Pick<AddOut, "song" | "existing">;
 
-/** A ranked song; `alignment_distance` and `key_shift` come only with the chroma re-rank. */
-export type RankResult = Omit<Schemas["RankEntry"], "alignment_distance" | "key_shift"> &
-  Partial<Pick<Schemas["RankEntry"], "alignment_distance" | "key_shift">>;
+/** Fields of a ranked song that only the re-ranked head (the fused scorer) carries. */
+type RerankOnly = "alignment_distance" | "key_shift" | "fused" | "components";
+
+/** A ranked song; the fused score, its components, the key shift and alignment distance come
+ * only with the re-rank. */
+export type RankResult = Omit<Schemas["RankEntry"], RerankOnly> &
+  Partial<Pick<Schemas["RankEntry"], RerankOnly>>;
 
 /** The spec types `query` as a free-form object: the song ranked against, or the clip's name. */
 export type Rank = Omit<Answer<"/api/rank", "get", 200>, "query" | "results"> & {
@@ -84,8 +90,44 @@ export interface Curves {
   pr: CurvePoint[];
 }
 
+/** A row of the scorer's calibration curve: `[threshold on the fused scale, fpr, tpr]`. */
+export type CalibrationRow = [number, number, number];
+
+/** The spec types the scorer's `provenance` as a free-form object: where its threshold comes
+ * from (`coverscope calibrate`); a provisional scorer (`status: "provisional"`) was not fitted
+ * and leaves the counts null. */
+export type ScorerProvenance = {
+  status?: string;
+  note?: string;
+  fitted_on?: string | null;
+  date?: string;
+  tracks?: number | null;
+  packages?: number | null;
+  negatives?: number | null;
+  positives?: number | null;
+  target_fpr?: number | null;
+  prior?: number | null;
+  threshold_fit?: {
+    fpr: number;
+    interval: [number, number];
+    false_positives?: number;
+    negatives?: number;
+    method?: string;
+  } | null;
+};
+
+/** The fused scorer behind every verdict: a pair is a cover when its fused score reaches
+ * `fused_threshold`; `threshold` is the same on the check's scale (minus it). The spec types
+ * `curve` rows as plain number lists. */
+export type Scorer = Omit<Schemas["Scorer"], "provenance" | "curve"> & {
+  provenance: ScorerProvenance;
+  curve: CalibrationRow[];
+};
+
+export type ModelAnswer = Answer<"/api/model", "get", 200>;
+
 /** The spec types `curves` as a free-form object; a model without evaluation answers `{}`. */
-export type ModelInfo = Omit<Answer<"/api/model", "get", 200>, "curves"> & { curves: Curves };
+export type ModelInfo = Omit<ModelAnswer, "curves" | "scorer"> & { curves: Curves; scorer: Scorer };
 
 /** An error answered by the API (`{"error": {"code", "message"}}`) or by the network. */
 export class ApiError extends Error {
@@ -225,7 +267,7 @@ export const api = {
   rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
 
-  model: () => request<Answer<"/api/model", "get", 200>>("GET", "/model").then(normaliseModel),
+  model: () => request<ModelAnswer>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>
     request<Answer<"/api/model/threshold", "put", 200>>("PUT", "/model/threshold", { threshold }).then(
       normaliseModel,
@@ -245,10 +287,15 @@ export function isFinished(job: Job): boolean {
 }
 
 /** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
-function normaliseModel(model: Answer<"/api/model", "get", 200>): ModelInfo {
+function normaliseModel(model: ModelAnswer): ModelInfo {
   const curves: Partial<Curves> = model.curves ?? {};
   return {
     ...model,
     curves: { roc: curves.roc ?? [], pr: curves.pr ?? [] },
+    scorer: {
+      ...model.scorer,
+      provenance: model.scorer.provenance as ScorerProvenance,
+      curve: model.scorer.curve.filter((row): row is CalibrationRow => row.length === 3),
+    },
   };
 }

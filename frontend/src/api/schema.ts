@@ -48,7 +48,73 @@ export interface paths {
             "application/json": components["schemas"]["HTTPError"];
           };
         };
-        /** @description A song awaits re-embedding */
+        /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/check/report": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A printable, self-contained HTML evidence report of a check */
+    get: {
+      parameters: {
+        query: {
+          a: string;
+          b: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The report (text/html) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": unknown;
+          };
+        };
+        /** @description Validation error */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ValidationError"];
+          };
+        };
+        /** @description Unknown song id */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+        /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -87,17 +153,17 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Successful response */
-        200: {
+        /** @description Unknown song id */
+        404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": unknown;
+            "application/json": components["schemas"]["HTTPError"];
           };
         };
-        /** @description Not found */
-        404: {
+        /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -337,6 +403,42 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/model/backfill": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Analyse every song that lacks a current scorer analysis (from stored audio) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["JobOut"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/model/reembed": {
     parameters: {
       query?: never;
@@ -434,6 +536,7 @@ export interface paths {
       parameters: {
         query: {
           song: string;
+          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
           rerank?: number;
           limit?: number;
         };
@@ -486,6 +589,7 @@ export interface paths {
     post: {
       parameters: {
         query?: {
+          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
           rerank?: number;
           limit?: number;
         };
@@ -982,6 +1086,14 @@ export interface components {
       existing: components["schemas"]["Song"][];
       jobs: components["schemas"]["Job"][];
     };
+    Component: {
+      /** @description the raw evidence value (larger = more alike) */
+      raw: number;
+      /** @description its weight in the fused score; 0 = shown, not fused */
+      weight: number;
+      /** @description standard deviations above typical pairs of different songs */
+      z: number;
+    };
     DeleteMany: {
       ids: string[];
     };
@@ -1003,12 +1115,13 @@ export interface components {
       created_at: string;
       error: string | null;
       id: string;
-      /** @description ingest_url | ingest_upload | reembed */
+      /** @description ingest_url | ingest_upload | reembed | backfill_analyses */
       kind: string;
       progress: number;
+      result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
-      /** @description queued | downloading | extracting | embedding | done | failed */
+      /** @description queued | downloading | extracting | embedding | analysing | done | failed */
       stage: string;
       /** @description queued | running | done | failed */
       status: string;
@@ -1019,12 +1132,13 @@ export interface components {
       created_at: string;
       error: string | null;
       id: string;
-      /** @description ingest_url | ingest_upload | reembed */
+      /** @description ingest_url | ingest_upload | reembed | backfill_analyses */
       kind: string;
       progress: number;
+      result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
-      /** @description queued | downloading | extracting | embedding | done | failed */
+      /** @description queued | downloading | extracting | embedding | analysing | done | failed */
       stage: string;
       /** @description queued | running | done | failed */
       status: string;
@@ -1035,6 +1149,12 @@ export interface components {
     };
     JobOut: {
       job: components["schemas"]["Job1"];
+    };
+    JobResult: {
+      /** @description songs the backfill analysed */
+      analysed: number;
+      /** @description songs it could not analyse (no stored audio ...) */
+      not_analysable: components["schemas"]["NotAnalysable"][];
     };
     Map: {
       points: components["schemas"]["MapPoint"][];
@@ -1066,6 +1186,8 @@ export interface components {
       curves: {
         [key: string]: unknown;
       };
+      scorer: components["schemas"]["Scorer"];
+      songs_without_analysis: number;
       stale_songs: number;
       threshold: number;
       training: {
@@ -1073,18 +1195,34 @@ export interface components {
       };
       version: string;
     };
+    NotAnalysable: {
+      reason: string;
+      song_id: string;
+      title: string;
+    };
     PairCheck: {
       a: components["schemas"]["Song"];
       alignment_distance: number | null;
       b: components["schemas"]["Song"];
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components: {
+        [key: string]: components["schemas"]["Component"];
+      };
+      /** @description minus the fused score: smaller = more alike */
       distance: number;
       is_cover: boolean;
       key_shift: number;
       matches: components["schemas"]["Match"][];
+      /** @description the embedding model */
       model_version: string;
       probability: number;
+      /** @description the printable HTML evidence report */
+      report_url: string;
+      /** @description the fused scorer's config */
+      scorer_version: string;
       segment_agreement: number;
       similarity_image: string;
+      /** @description minus the fused threshold: a cover when distance <= threshold */
       threshold: number;
     };
     Rank: {
@@ -1093,16 +1231,56 @@ export interface components {
         [key: string]: unknown;
       };
       results: components["schemas"]["RankEntry"][];
+      /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
+      scorer_threshold: number;
+      scorer_version: string;
+      /** @description the embedding distance threshold */
       threshold: number;
     };
     RankEntry: {
       alignment_distance: number | null;
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components: {
+        [key: string]: components["schemas"]["Component"];
+      };
       distance: number;
+      /** @description re-ranked songs only: the fused score (larger = more alike) */
+      fused: number;
       is_cover: boolean;
       key_shift: number | null;
       probability: number;
       similarity: number;
       song: components["schemas"]["Song"];
+    };
+    Scorer: {
+      /** @description the fused components */
+      components: string[];
+      /** @description calibration rows [threshold, fpr, tpr], threshold on the fused scale (cover when fused >= it); empty when the config has none */
+      curve: number[][];
+      /** @description the calibrated one, on the check's scale */
+      default_threshold: number;
+      /** @description in force, on the fused scale: a cover when fused >= it */
+      fused_threshold: number;
+      probability: components["schemas"]["ScorerProbability"];
+      /** @description how it was calibrated (status, negatives, target_fpr ...) */
+      provenance: {
+        [key: string]: unknown;
+      };
+      /** @description each component's [mean, std] over real non-cover pairs */
+      stats: {
+        [key: string]: number[];
+      };
+      /** @description in force, on the check's scale (minus the fused threshold) */
+      threshold: number;
+      version: string;
+      weights: {
+        [key: string]: number;
+      };
+    };
+    ScorerProbability: {
+      midpoint: number;
+      prior: number | null;
+      slope: number;
     };
     Song: {
       artist: string;
@@ -1162,6 +1340,7 @@ export interface components {
       songs: number;
     };
     Threshold: {
+      /** @description on the check's scale: minus the fused threshold (a pair is a cover when its distance, minus its fused score, is at most this) */
       threshold: number;
     };
     ValidationError: {

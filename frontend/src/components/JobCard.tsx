@@ -7,6 +7,7 @@ const KIND_LABEL: Record<string, string> = {
   ingest_url: "URL",
   ingest_upload: "Upload",
   reembed: "Re-embed library",
+  backfill_analyses: "Analyse library",
 };
 
 /** One ingest job: source, live progress bar, stage, and where to go when it is done. */

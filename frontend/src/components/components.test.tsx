@@ -1,7 +1,6 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { job } from "../test-fixtures";
-import { DistanceGauge } from "./Explain";
 import { isPlaylist, parseUrls } from "../pages/Add";
 import { BenchmarkTable } from "./BenchmarkTable";
 import { JobCard } from "./JobCard";
@@ -77,13 +76,6 @@ describe("ErrorBox", () => {
   it("shows the API message and what to do next", () => {
     render(<ErrorBox error={new ApiError("unauthorized", "Needs a key.", 401)} />);
     expect(screen.getByRole("alert").textContent).toMatch(/Needs a key\..*API key/);
-  });
-});
-
-describe("DistanceGauge", () => {
-  it("describes the distance against the threshold", () => {
-    render(<DistanceGauge distance={0.41} threshold={0.62} />);
-    expect(screen.getByRole("img", { name: "Distance 0.410 against threshold 0.620" })).toBeTruthy();
   });
 });
 

@@ -1,7 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { api, audioUrl, type Match, type PairCheck, type Song } from "../api";
-import { DistanceGauge, Timeline } from "../components/Explain";
+import { Evidence } from "../components/Evidence";
+import { Timeline } from "../components/Explain";
 import { SongPicker } from "../components/SongPicker";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
 import { formatDuration, formatKeyShift, formatPercent, songLabel } from "../format";
@@ -87,8 +88,15 @@ function CheckResult({ check }: { check: PairCheck }) {
           {check.is_cover ? "they are" : "they are not"} the same song (probability of a cover:{" "}
           {formatPercent(check.probability)}).
         </p>
-        <DistanceGauge distance={check.distance} threshold={check.threshold} />
+        <p className="verdict-actions">
+          <a className="button small" href={check.report_url} target="_blank" rel="noopener noreferrer">
+            Printable report
+          </a>
+        </p>
       </section>
+
+      {/* The API's distance and threshold are minus the fused score and its threshold. */}
+      <Evidence components={check.components} fused={-check.distance} threshold={-check.threshold} />
 
       <dl className="facts" aria-label="Explanation">
         <div>
@@ -96,9 +104,9 @@ function CheckResult({ check }: { check: PairCheck }) {
           <dd>{formatKeyShift(check.key_shift)}</dd>
         </div>
         <div>
-          <dt>Embedding distance</dt>
+          <dt>Fused score</dt>
           <dd>
-            {check.distance.toFixed(3)} (threshold {check.threshold.toFixed(3)})
+            {(-check.distance).toFixed(2)} (threshold {(-check.threshold).toFixed(2)})
           </dd>
         </div>
         <div>
@@ -117,6 +125,12 @@ function CheckResult({ check }: { check: PairCheck }) {
           <dt>Model</dt>
           <dd>
             <code>{check.model_version}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Scorer</dt>
+          <dd>
+            <code>{check.scorer_version}</code>
           </dd>
         </div>
       </dl>

@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api, errorMessage, type Job, type ModelInfo } from "../api";
 import { BenchmarkTable } from "../components/BenchmarkTable";
+import { Calibration, formatRate } from "../components/Calibration";
 import { CurveChart } from "../components/CurveChart";
 import { KeyValues } from "../components/KeyValues";
 import { JobCard } from "../components/JobCard";
@@ -9,7 +10,7 @@ import { ConfirmDialog } from "../components/Modal";
 import { ErrorBox, Loading } from "../components/Status";
 import { useToast } from "../components/Toasts";
 import { useJobs } from "../hooks/useJobs";
-import { operatingPoint, thresholdRange } from "../curves";
+import { scorerPoint, scorerRange } from "../curves";
 import { formatPercent } from "../format";
 
 /** The model: version, training data, benchmarks, curves, and the decision threshold. */
@@ -37,7 +38,11 @@ export function ModelPage() {
 
 function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInfo) => void }) {
   const notify = useToast();
-  const [threshold, setThreshold] = useState(model.threshold);
+  const scorer = model.scorer;
+  // The slider is on the fused scale (a cover when the fused score reaches it); the API stores
+  // the threshold on the check's scale, minus it.
+  const current = scorer.fused_threshold;
+  const [threshold, setThreshold] = useState(current);
   const [saving, setSaving] = useState(false);
   const [confirmReembed, setConfirmReembed] = useState(false);
   const { jobs, add } = useJobs((job: Job) =>
@@ -46,21 +51,20 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
       job.status === "done" ? "success" : "error",
     ),
   );
-  useEffect(() => setThreshold(model.threshold), [model.threshold]);
+  useEffect(() => setThreshold(current), [current]);
 
-  const [lo, hi] = thresholdRange(model.curves, model.threshold);
+  const [lo, hi] = scorerRange(scorer.curve, current);
   const step = (hi - lo) / 200 || 0.001;
-  const preview = operatingPoint(model.curves, threshold);
-  const saved = operatingPoint(model.curves, model.threshold);
+  const preview = scorerPoint(scorer.curve, threshold);
   const hasCurves = model.curves.roc.length > 0 || model.curves.pr.length > 0;
-  const changed = Math.abs(threshold - model.threshold) > 1e-9;
+  const changed = Math.abs(threshold - current) > 1e-9;
 
   const save = async () => {
     setSaving(true);
     try {
-      const updated = await api.setThreshold(Number(threshold.toFixed(4)));
+      const updated = await api.setThreshold(Number((-threshold).toFixed(4)));
       onSaved(updated);
-      notify(`Threshold saved: ${updated.threshold.toFixed(3)}.`, "success");
+      notify(`Threshold saved: ${updated.scorer.fused_threshold.toFixed(3)}.`, "success");
     } catch (err) {
       notify(`Could not save the threshold: ${errorMessage(err)}`, "error");
     } finally {
@@ -87,31 +91,35 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           </dd>
         </div>
         <div className="stat">
-          <dt>Threshold</dt>
-          <dd>{model.threshold.toFixed(3)}</dd>
+          <dt>Scorer</dt>
+          <dd>
+            <code>{scorer.version}</code>
+          </dd>
         </div>
-        {saved.precision !== undefined && (
+        <div className="stat">
+          <dt>Threshold</dt>
+          <dd>{current.toFixed(3)}</dd>
+        </div>
+        {scorer.provenance.threshold_fit && (
           <div className="stat">
-            <dt>Precision</dt>
-            <dd>{formatPercent(saved.precision, 1)}</dd>
-          </div>
-        )}
-        {saved.recall !== undefined && (
-          <div className="stat">
-            <dt>Recall</dt>
-            <dd>{formatPercent(saved.recall, 1)}</dd>
+            <dt>False-positive rate</dt>
+            <dd>{formatRate(scorer.provenance.threshold_fit.fpr)}</dd>
           </div>
         )}
       </dl>
 
+      <Calibration scorer={scorer} preview={threshold} />
+
       <section className="card" aria-labelledby="threshold-title">
         <h2 id="threshold-title">Decision threshold</h2>
         <p className="hint">
-          Two songs whose embedding distance is below the threshold are called covers. Lower it for fewer
-          false alarms, raise it to miss fewer covers.
+          Two songs whose fused score reaches the threshold are called covers. Raise it for fewer false
+          alarms, lower it to miss fewer covers.
+          {Math.abs(scorer.fused_threshold + scorer.default_threshold) > 1e-9 &&
+            ` The calibrated threshold is ${(-scorer.default_threshold).toFixed(3)}.`}
         </p>
         <div className="threshold-control">
-          <label htmlFor="threshold">Threshold (distance)</label>
+          <label htmlFor="threshold">Threshold (fused score)</label>
           <input
             id="threshold"
             type="range"
@@ -125,24 +133,15 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
         </div>
         <p className="preview" aria-live="polite" aria-label="Preview at this threshold">
           At {threshold.toFixed(3)}:{" "}
-          {preview.precision !== undefined ? (
+          {preview.fpr !== undefined && preview.tpr !== undefined ? (
             <>
-              precision <strong>{formatPercent(preview.precision, 1)}</strong>,{" "}
+              false-positive rate <strong>{formatRate(preview.fpr)}</strong> on the real non-cover pairs,
+              true-positive rate <strong>{formatPercent(preview.tpr, 1)}</strong> on the calibration covers
+              {changed ? " (the orange point on the calibration curve)" : ""}.
             </>
-          ) : null}
-          {preview.recall !== undefined ? (
-            <>
-              recall <strong>{formatPercent(preview.recall, 1)}</strong>
-            </>
-          ) : null}
-          {preview.fpr !== undefined ? (
-            <>
-              , false-positive rate <strong>{formatPercent(preview.fpr, 1)}</strong>
-            </>
-          ) : null}
-          {preview.precision === undefined &&
-            preview.recall === undefined &&
-            "this model's evaluation has no per-threshold figures to preview."}
+          ) : (
+            "the scorer has no calibration curve to preview."
+          )}
         </p>
         <div className="actions">
           <button
@@ -153,31 +152,29 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
           >
             {saving ? "Saving…" : "Save threshold"}
           </button>
-          <button
-            type="button"
-            className="button"
-            disabled={!changed}
-            onClick={() => setThreshold(model.threshold)}
-          >
+          <button type="button" className="button" disabled={!changed} onClick={() => setThreshold(current)}>
             Reset
           </button>
         </div>
+      </section>
+
+      <section className="card" aria-labelledby="bench-title">
+        <h2 id="bench-title">Benchmarks</h2>
+        <BenchmarkTable benchmarks={model.benchmarks} />
         {hasCurves ? (
           <div className="chart-grid">
             <CurveChart
               title="ROC curve"
               xLabel="false-positive rate"
               yLabel="true-positive rate"
-              points={model.curves.roc ?? []}
-              marker={preview.roc}
+              points={model.curves.roc}
               diagonal
             />
             <CurveChart
               title="Precision–recall curve"
               xLabel="recall"
               yLabel="precision"
-              points={model.curves.pr ?? []}
-              marker={preview.pr}
+              points={model.curves.pr}
             />
           </div>
         ) : (
@@ -186,11 +183,6 @@ function ModelView({ model, onSaved }: { model: ModelInfo; onSaved: (m: ModelInf
             <code>coverscope evaluate covers80</code>).
           </p>
         )}
-      </section>
-
-      <section className="card" aria-labelledby="bench-title">
-        <h2 id="bench-title">Benchmarks</h2>
-        <BenchmarkTable benchmarks={model.benchmarks} />
       </section>
       <section className="card" aria-labelledby="training-title">
         <h2 id="training-title">Training data</h2>

@@ -8,7 +8,7 @@ import { Link, navigate, type Route } from "../router";
 
 const LIMIT = 50;
 /** How many of the closest songs the alignment re-rank re-scores when it is on. */
-const RERANK = 10;
+const RERANK = 5;
 
 /** Rank the library against a song (or an uploaded clip), closest first, with the cover threshold. */
 export function RankPage({ route }: { route: Route }) {
@@ -69,7 +69,7 @@ export function RankPage({ route }: { route: Route }) {
             checked={rerank > 0}
             onChange={(e) => navigate("/rank", { song: songId, rerank: e.target.checked ? "1" : undefined })}
           />
-          Re-rank the top {RERANK} by chroma alignment (slower, more precise)
+          Re-rank the top {RERANK} by the fused scorer (slower, more precise)
         </label>
       </div>
 
