@@ -53,6 +53,8 @@ export const STAGE_LABEL: Record<string, string> = {
   extracting: "Extracting chroma features",
   embedding: "Computing embedding",
   analysing: "Analysing harmony, timbre and structure",
+  listing: "Listing the playlist",
+  queueing: "Queueing its songs",
   done: "Done",
   failed: "Failed",
 };

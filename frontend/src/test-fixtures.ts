@@ -35,6 +35,7 @@ export function job(over: Partial<Job> = {}): Job {
     error: null,
     source: "https://youtu.be/abc",
     attempts: 0,
+    note: null,
     result: null,
     created_at: "2026-11-22T10:00:00Z",
     updated_at: "2026-11-22T10:00:00Z",

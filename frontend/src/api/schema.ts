@@ -727,7 +727,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file') */
+    /**
+     * Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')
+     * @description A job per URL; a playlist gets one `expand_playlist` job that lists its videos in the background and queues a job for each (its `note` says what it queued).
+     */
     post: {
       parameters: {
         query?: never;
@@ -1115,13 +1118,15 @@ export interface components {
       created_at: string;
       error: string | null;
       id: string;
-      /** @description ingest_url | ingest_upload | reembed | backfill_analyses */
+      /** @description ingest_url | ingest_upload | reembed | expand_playlist | backfill_analyses */
       kind: string;
+      /** @description what a playlist job queued, or why a job was re-run */
+      note: string | null;
       progress: number;
       result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
-      /** @description queued | downloading | extracting | embedding | analysing | done | failed */
+      /** @description queued | downloading | extracting | embedding | analysing | listing | queueing | done | failed */
       stage: string;
       /** @description queued | running | done | failed */
       status: string;
@@ -1132,13 +1137,15 @@ export interface components {
       created_at: string;
       error: string | null;
       id: string;
-      /** @description ingest_url | ingest_upload | reembed | backfill_analyses */
+      /** @description ingest_url | ingest_upload | reembed | expand_playlist | backfill_analyses */
       kind: string;
+      /** @description what a playlist job queued, or why a job was re-run */
+      note: string | null;
       progress: number;
       result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
-      /** @description queued | downloading | extracting | embedding | analysing | done | failed */
+      /** @description queued | downloading | extracting | embedding | analysing | listing | queueing | done | failed */
       stage: string;
       /** @description queued | running | done | failed */
       status: string;

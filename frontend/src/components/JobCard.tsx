@@ -8,6 +8,7 @@ const KIND_LABEL: Record<string, string> = {
   ingest_upload: "Upload",
   reembed: "Re-embed library",
   backfill_analyses: "Analyse library",
+  expand_playlist: "Playlist",
 };
 
 /** One ingest job: source, live progress bar, stage, and where to go when it is done. */
@@ -45,6 +46,7 @@ export function JobCard({ job, label }: { job: Job; label?: string }) {
           </Link>
         )}
       </div>
+      {job.note && <p className="job-sub">{job.note}</p>}
       {job.status === "failed" && (
         <p className="job-error">
           {job.error ?? "The job failed."} Check the source and add it again, or try another file.
