@@ -104,12 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", choices=["covers80"])
     evaluate.add_argument(
         "--method",
-        choices=["fusion", "embedding", "qmax", "hybrid"],
+        choices=["fusion", "embedding", "qmax", "hybrid", "early", "hpcp", "mfcc", "ssm"],
         default="fusion",
         help="fusion: the scorer config's components; the others fuse only theirs",
     )
     evaluate.add_argument(
         "--diffuse", action="store_true", help="re-rank by late fusion over the collection"
+    )
+    evaluate.add_argument(
+        "--diffuse-with",
+        default=None,
+        help="ablation: comma-separated components to diffuse instead of the config's",
     )
     evaluate.add_argument("--model", type=Path, default=None, help="embedding checkpoint")
     evaluate.add_argument(

@@ -10,6 +10,7 @@ always come from the pairwise fused score at the config's threshold.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -33,6 +34,10 @@ METHODS: dict[str, tuple[str, ...] | None] = {
     "embedding": ("embedding",),
     "qmax": ("qmax",),
     "hybrid": ("qmax", "embedding"),
+    "early": ("early",),
+    "hpcp": ("hpcp",),
+    "mfcc": ("mfcc",),
+    "ssm": ("ssm",),
 }
 
 
@@ -78,6 +83,10 @@ def main(args: argparse.Namespace) -> int:
     if args.queries and args.queries < n:
         queries = np.unique(np.linspace(0, n - 1, args.queries).round().astype(int))
     config = method_config(ScorerConfig.load(args.config), args.method)
+    if getattr(args, "diffuse_with", None):
+        # Ablation: diffuse other components than the config's (never a shipped choice).
+        chosen = [c.strip() for c in args.diffuse_with.split(",") if c.strip()]
+        config = dataclasses.replace(config, diffusion={**config.diffusion, "components": chosen})
     embedder = Embedder.load(args.model)
     model = str(args.model) if args.model else None
     cache = Path(args.cache) / "covers80"
@@ -168,6 +177,8 @@ def main(args: argparse.Namespace) -> int:
     result["timings"] = {k: round(v, 3) for k, v in timings.items()}
 
     name = f"covers80-{args.method}" + ("-diffuse" if args.diffuse else "")
+    if args.diffuse and getattr(args, "diffuse_with", None):
+        name += "-" + "+".join(config.diffusion["components"])
     name += "" if variant.is_identity else f"-{variant.tag}"
     print(json.dumps({"method": name, **{k: round(result[k], 4) for k in keys}}))
     if full and variant.is_identity and args.plots and args.limit_works is None:
