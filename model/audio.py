@@ -83,7 +83,8 @@ def _input(path: Path, *, trusted: bool = False) -> list[str]:
     demuxer = container_of(path)
     if demuxer is None:
         raise UndecodableAudio(
-            f"{path.name} is not an accepted audio format (accepted: {ACCEPTED})."
+            f"{path.name} is not decodable audio: not an accepted audio format "
+            f"(accepted: {ACCEPTED})."
         )
     return ["-f", demuxer, *local]
 
