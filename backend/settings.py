@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     job_retry_delay_s: float = Field(default=5.0, validation_alias="JOB_RETRY_DELAY_S")
     job_stale_s: float = Field(default=60.0, validation_alias="JOB_STALE_S")
     """A running job whose heartbeat is older than this is considered orphaned."""
+    scratch_grace_s: float = Field(default=6 * 3600.0, validation_alias="SCRATCH_GRACE_S")
+    """A scratch folder untouched this long belongs to a killed process and is removed."""
     heartbeat_s: float = Field(default=5.0, validation_alias="HEARTBEAT_S")
     queue_name: str = Field(default="coverscope", validation_alias="COVERSCOPE_QUEUE_NAME")
     frontend_dir: Path | None = Field(default=None, validation_alias="COVERSCOPE_FRONTEND_DIR")
@@ -81,6 +83,11 @@ class Settings(BaseSettings):
     @property
     def db_dir(self) -> Path:
         return self.data_dir / "db"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Temporary folders of uploads, downloads and analyses (see ``backend.ingest.scratch``)."""
+        return self.data_dir / "tmp"
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with ``changes`` (field names) validated like the environment's values."""

@@ -10,7 +10,7 @@ import warnings
 from apiflask import APIBlueprint, APIFlask
 from flask import request
 
-from backend.api import check, errors, health, jobs, rank, songs
+from backend.api import check, errors, health, jobs, json_body, rank, songs
 from backend.api import map as map_api
 from backend.api import model as model_api
 from backend.api.components import EXTENSION, Components, build_components
@@ -61,6 +61,7 @@ def create_app(
     )
     app.extensions[EXTENSION] = components
     errors.register(app)
+    json_body.register(app)
 
     @app.before_request
     def require_key() -> None:

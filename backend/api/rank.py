@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ from flask import Response, jsonify, request
 from backend.api import schemas
 from backend.api.components import components
 from backend.api.serialize import song_out
+from backend.ingest.scratch import scratch_folder
+from backend.ingest.uploads import upload_name, upload_suffix
 from backend.search import ranking
 from backend.search.ranking import Ranked
 from backend.search.song_features import song_analysis
@@ -85,9 +86,9 @@ def rank_clip(query: dict[str, Any]) -> Response:
     data = upload.stream.read(s.settings.max_upload_bytes + 1)
     if len(data) > s.settings.max_upload_bytes:
         raise TooLarge(f"The clip is over the {s.settings.max_upload_bytes}-byte limit.")
-    name = upload.filename or "clip"
-    with tempfile.TemporaryDirectory(prefix="coverscope-clip-") as tmp:
-        path = Path(tmp) / f"clip{Path(name).suffix.lower()[:8]}"
+    name = upload_name(upload.filename, default="clip")
+    with scratch_folder(s.settings, prefix="coverscope-clip-") as tmp:
+        path = Path(tmp) / f"clip{upload_suffix(name)}"
         path.write_bytes(data)
         y = decode(path, max_seconds=s.settings.max_duration_s)
     analysis = analyse_signal(y, s.embedder)

@@ -7,6 +7,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, request, send_file
+from werkzeug.http import parse_range_header
 
 from backend.api import schemas
 from backend.api.components import components
@@ -143,6 +144,7 @@ def song_audio(song_id: str) -> Response:
     if not song.get("audio_key"):
         raise NotFound(f"Song {song_id} has no stored audio.")
     data = s.store.get(song["audio_key"])
+    _ignore_unservable_range()
     return send_file(
         io.BytesIO(data),
         mimetype=song.get("audio_mime") or "application/octet-stream",
@@ -150,3 +152,14 @@ def song_audio(song_id: str) -> Response:
         etag=song["audio_key"].split("/")[-1],
         max_age=3600,
     )
+
+
+def _ignore_unservable_range() -> None:
+    """Drop a Range header that is not one byte range: HTTP lets a server ignore a range it
+    will not serve and send the whole file (200), where werkzeug would answer 416."""
+    header = request.headers.get("Range")
+    if header is None:
+        return
+    parsed = parse_range_header(header)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        request.environ.pop("HTTP_RANGE", None)

@@ -9,12 +9,13 @@ therefore leaves no half-written song.
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from backend.ingest.scratch import scratch_folder
 from backend.ingest.sources import Source, download, validate_url
+from backend.ingest.uploads import title_from_filename
 from backend.jobs.queue import Report
 from backend.settings import Settings
 from backend.storage.documents import Job, NewSong, Song, SongMeta
@@ -133,7 +134,7 @@ def ingest_url(
     if existing:
         return str(existing["_id"])
     report("downloading", 0)
-    with tempfile.TemporaryDirectory(prefix="coverscope-dl-") as tmp:
+    with scratch_folder(settings, prefix="coverscope-dl-") as tmp:
         got = download(
             source,
             settings,
@@ -180,12 +181,13 @@ def ingest_upload(
     report("downloading", 0)
     data = store.get(payload["upload_key"])
     suffix = Path(payload.get("filename") or "upload").suffix.lower()[:8] or ".bin"
-    with tempfile.TemporaryDirectory(prefix="coverscope-up-") as tmp:
+    with scratch_folder(settings, prefix="coverscope-up-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         report("downloading", STAGE_SPAN["downloading"][1])
         meta: SongMeta = {
-            "title": payload.get("title") or Path(payload.get("filename") or "upload").stem,
+            "title": payload.get("title")
+            or title_from_filename(payload.get("filename") or "upload"),
             "artist": payload.get("artist") or "",
             "source": "upload",
             "url": None,

@@ -7,10 +7,10 @@ checked until this job has run; songs whose audio is not stored are reported, no
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 from backend.ingest.analyse import analyse_song, store_analysis
+from backend.ingest.scratch import scratch_folder
 from backend.jobs.queue import Report
 from backend.settings import Settings
 from backend.storage.documents import Job, NotAnalysable, Song
@@ -74,7 +74,7 @@ def reanalyse(
         data = store.get(audio_key)
     except NotFound as exc:
         raise NotFound("its audio is missing from the feature store") from exc
-    with tempfile.TemporaryDirectory(prefix="coverscope-backfill-") as tmp:
+    with scratch_folder(settings, prefix="coverscope-backfill-") as tmp:
         path = Path(tmp) / f"audio{Path(audio_key).suffix[:8]}"
         path.write_bytes(data)
         y = decode(path, max_seconds=settings.max_duration_s + 1.0)

@@ -11,13 +11,12 @@ import csv
 import hashlib
 import io
 import logging
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
+from backend.ingest.uploads import probe_upload, title_from_filename, upload_name, upload_suffix
 from backend.jobs.queue import Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
@@ -25,7 +24,6 @@ from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository, new_id
 from backend.storage.song_repository import SongRepository
 from model.analysis import ANALYSIS_VERSION
-from model.audio import decode
 from model.errors import (
     Conflict,
     CoverscopeError,
@@ -38,7 +36,6 @@ from model.errors import (
 
 log = logging.getLogger(__name__)
 
-PROBE_SECONDS = 5.0
 CLAIM_ATTEMPTS = 5
 CLAIM_GRACE_S = 5.0
 MAX_BULK = 500
@@ -68,11 +65,15 @@ class BulkResult:
 
 
 def urls_from_csv(data: bytes) -> list[str]:
-    """The URL-looking cells of a CSV (any column; a header row is skipped naturally)."""
+    """The URL-looking cells of a CSV (any column; a header row is skipped naturally). Rows
+    may end in LF, CRLF or a bare CR."""
     text = data.decode("utf-8-sig", errors="replace")
     urls: list[str] = []
-    for row in csv.reader(io.StringIO(text)):
-        urls.extend(cell.strip() for cell in row if cell.strip().lower().startswith("http"))
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            urls.extend(cell.strip() for cell in row if cell.strip().lower().startswith("http"))
+    except csv.Error as exc:
+        raise InvalidInput(f"The file is not a readable CSV ({exc}).") from exc
     return urls
 
 
@@ -97,8 +98,12 @@ class Intake:
             if holder is None:
                 continue
             if holder == job_id:
-                job = self.jobs.create(kind, source, payload, job_id=job_id)
-                self.queue.enqueue(job_id)
+                try:
+                    job = self.jobs.create(kind, source, payload, job_id=job_id)
+                    self.queue.enqueue(job_id)
+                except BaseException:
+                    self.jobs.release(key, job_id)  # the next request must not wait on it
+                    raise
                 return Added(job=job)
             held = self._wait_for_job(holder)
             if held and held["status"] in ("queued", "running"):
@@ -146,11 +151,9 @@ class Intake:
             raise TooLarge(f"The file is {len(data)} bytes; the limit is {limit} bytes.")
         if not data:
             raise InvalidInput("The uploaded file is empty.")
-        suffix = Path(filename or "upload").suffix.lower()[:8]
-        with tempfile.TemporaryDirectory(prefix="coverscope-probe-") as tmp:
-            probe = Path(tmp) / f"probe{suffix}"
-            probe.write_bytes(data)
-            decode(probe, max_seconds=PROBE_SECONDS)  # raises UndecodableAudio (422) early
+        filename = upload_name(filename, default="upload")
+        suffix = upload_suffix(filename)
+        tags = probe_upload(data, filename, settings=self.settings)  # UndecodableAudio: 422
         digest = hashlib.sha256(data).hexdigest()
         existing = self.songs.by_audio_key(f"audio/{digest}{suffix}")
         if existing:
@@ -160,11 +163,11 @@ class Intake:
         payload: JobPayload = {
             "upload_key": upload_key,
             "filename": filename,
-            "title": title,
-            "artist": artist,
+            "title": title or tags.title or title_from_filename(filename),
+            "artist": artist or tags.artist,
             "claim": f"upload:{digest}",
         }
-        return self._queue("ingest_upload", filename or "upload", payload)
+        return self._queue("ingest_upload", filename, payload)
 
     def add_playlist(self, url: str) -> Added:
         """Queue the job that lists a playlist's videos and queues each (``expand_playlist``).

@@ -16,6 +16,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
+from backend.ingest.scratch import reap_scratch
 from backend.settings import Settings
 from backend.storage.documents import Job
 from backend.storage.job_repository import JobRepository
@@ -128,7 +129,9 @@ class Queue:
             self.jobs.release(claim, job_id)
 
     def reap(self) -> int:
-        """Re-run (or fail) jobs whose worker died; returns how many were found."""
+        """Re-run (or fail) jobs whose worker died and remove the scratch folders of killed
+        processes; returns how many jobs were found."""
+        reap_scratch(self.settings)
         found = 0
         while (job := self.jobs.take_orphan(self.settings.job_stale_s)) is not None:
             found += 1
