@@ -193,8 +193,8 @@ def main(args: argparse.Namespace) -> int:
     if args.positives:
         rows = list(read_jsonl(args.positives))
         root = args.positives.parent
-        originals = [(f"pos:{r['original_id']}", root / r["original"]) for r in rows]
-        versions = [(f"pos:{r['original_id']}~v", root / r["transformed"]) for r in rows]
+        originals = [(f"pos:{r['track_id']}", root / r["original"]) for r in rows]
+        versions = [(f"pos:{r['track_id']}~v", root / r["transformed"]) for r in rows]
         pos_analyses = analyse_paths(
             originals + versions, cache, embedder=embedder, workers=args.workers, tag="positives"
         )
