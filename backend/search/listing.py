@@ -10,9 +10,10 @@ song's title, artist or a tag.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
+
+from cachetools import LRUCache
 
 from backend.search.vector_index import Snapshot, VectorIndex
 from backend.storage.documents import Song
@@ -59,7 +60,7 @@ class Listing:
         self.songs = songs
         self.index = index
         self.size = size
-        self._pages: OrderedDict[tuple[Any, ...], Page] = OrderedDict()
+        self._pages: LRUCache[tuple[Any, ...], Page] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def page(self, q: str | None, *, page: int, per_page: int, sort: str, order: str) -> Page:
@@ -70,12 +71,10 @@ class Listing:
             return page_from_catalog(snap, q, page=page, per_page=per_page, sort=sort, order=order)
         key = (version, needle(q), page, per_page, sort, order)
         with self._lock:
-            if key in self._pages:
-                self._pages.move_to_end(key)
-                return self._pages[key]
+            cached = self._pages.get(key)
+        if cached is not None:
+            return cached
         found = self.songs.find_page(q, page=page, per_page=per_page, sort=sort, order=order)
         with self._lock:
             self._pages[key] = found
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
         return found
