@@ -46,3 +46,9 @@ def test_web_service_serves_the_build_and_proxies_the_api() -> None:
     assert (context / "Dockerfile").is_file()
     nginx = (context / "nginx.conf").read_text()
     assert "api:8000" in nginx and "/api" in nginx
+
+
+def test_the_api_and_the_workers_refuse_to_start_without_a_key() -> None:
+    for name in ("api", "worker"):
+        env = COMPOSE["services"][name]["environment"]
+        assert re.fullmatch(r"\$\{API_KEY:\?[^}]+\}", env["API_KEY"]), name
