@@ -2,7 +2,9 @@
 
 With no ``MONGODB_URI`` a SecantusDB server is started under ``<data-dir>/db``; with no
 ``REDIS_URL`` the queue is a SQLite file under the data folder, consumed by one worker process.
-The built web UI (``frontend/dist``) is served at ``/``. Ctrl-C or SIGTERM stops everything.
+With no ``API_KEY`` the key is ``<data-dir>/api-key``, created on first start; the command prints
+a sign-in link that hands it to the web UI. The built web UI (``frontend/dist``) is served at
+``/``. Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from backend.access import key_path, load_or_create_key, sign_in_link
 from backend.settings import Settings
 from backend.storage.embedded import EmbeddedMongo
 
@@ -64,10 +67,25 @@ def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float = 15.0) -> Non
         proc.wait()
 
 
+def announce(settings: Settings, host: str, port: int, *, key_from_file: bool) -> None:
+    """Tell the operator how to sign in: a link carrying the key file's key in its fragment,
+    or, for a key from ``API_KEY``, where to paste it."""
+    assert settings.api_key is not None
+    if key_from_file:
+        where = key_path(settings.data_dir)
+        print(f"Sign in (writes need the key in {where}):", flush=True)
+        print(f"  {sign_in_link(host, port, settings.api_key)}", flush=True)
+    else:
+        print("Sign in with the API_KEY you set (Sign in, in the web UI's sidebar).", flush=True)
+
+
 def main(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env(data_dir=data_dir)
+    key_from_file = settings.api_key is None
+    if key_from_file:
+        settings = settings.with_(api_key=load_or_create_key(key_path(data_dir)))
     if settings.frontend_dir is None and (REPO / "frontend" / "dist" / "index.html").is_file():
         settings = settings.with_(frontend_dir=REPO / "frontend" / "dist")
     embedded = None
@@ -89,6 +107,7 @@ def main(args: argparse.Namespace) -> int:
         children["worker"] = subprocess.Popen(worker_command(workers), env=env)
         children["api"] = subprocess.Popen(gunicorn_command(args.host, args.port), env=env)
         log.info("Coverscope on http://%s:%d (data in %s)", args.host, args.port, data_dir)
+        announce(settings, args.host, args.port, key_from_file=key_from_file)
         while not stopping:
             for name, proc in children.items():
                 if proc.poll() is not None:

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     """``None``: the job queue is a SQLite file under ``data_dir`` (single machine)."""
     api_key: SecretStr | None = Field(default=None, validation_alias="API_KEY")
-    """When set, every write under ``/api`` needs it in the ``X-API-Key`` header."""
+    """Every write under ``/api`` needs it in the ``X-API-Key`` header; the API refuses to
+    start without one (``coverscope serve`` creates ``<data-dir>/api-key`` when unset)."""
+    private_reads: bool = Field(default=False, validation_alias="PRIVATE_READS")
+    """Reads need the key too (every ``/api`` route but the health check and the API docs)."""
     model_path: Path | None = Field(default=None, validation_alias="MODEL_PATH")
     scorer_path: Path | None = Field(default=None, validation_alias="SCORER_PATH")
     """The fused scorer's config (``None``: the shipped ``model/weights/scorer.json``)."""
@@ -88,6 +91,11 @@ class Settings(BaseSettings):
     def scratch_dir(self) -> Path:
         """Temporary folders of uploads, downloads and analyses (see ``backend.ingest.scratch``)."""
         return self.data_dir / "tmp"
+
+    @property
+    def audit_log(self) -> Path:
+        """One JSON line per write request (``backend/api/security.py``)."""
+        return self.data_dir / "audit.log"
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with ``changes`` (field names) validated like the environment's values."""

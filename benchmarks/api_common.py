@@ -17,6 +17,7 @@ from pymongo.errors import BulkWriteError
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from backend.access import key_path, load_or_create_key  # noqa: E402
 from backend.serve import child_env, gunicorn_command  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 from backend.storage.db import connect, now, pack_array  # noqa: E402
@@ -71,6 +72,8 @@ class Api:
 
     def __init__(self, settings: Settings, *, processes: int = 2, threads: int = 8) -> None:
         self.port = free_port()
+        assert settings.api_key is not None, "database() gives the settings a key"
+        self.headers = {"X-API-Key": settings.api_key.get_secret_value()}
         env = child_env(settings)
         cmd = gunicorn_command("127.0.0.1", self.port, processes=processes, threads=threads)
         self.proc = subprocess.Popen(
@@ -94,7 +97,7 @@ class Api:
         own = conn is None
         conn = conn or self.connection()
         try:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=self.headers)
             reply = conn.getresponse()
             body = reply.read()
             kind = reply.getheader("Content-Type", "")
@@ -127,9 +130,13 @@ def stop_cleanly_on_sigterm() -> None:
 
 
 def database(tmp: Path) -> tuple[EmbeddedMongo, Settings, SongRepository]:
+    """An embedded database under ``tmp``, settings for it (the API key from ``API_KEY`` or
+    ``tmp/api-key``) and the song repository."""
     stop_cleanly_on_sigterm()
     db = EmbeddedMongo(tmp / "db").start()
     settings = Settings(data_dir=tmp, mongodb_uri=db.uri, mongodb_db="bench")
+    if settings.api_key is None:  # as `coverscope serve` does: API_KEY, or the data folder's file
+        settings = settings.with_(api_key=load_or_create_key(key_path(tmp)))
     # Seeding writes big batches: a patient client (the API itself uses the defaults).
     repo = SongRepository(connect(db.uri, settings.with_(mongodb_timeout_ms=60_000)))
     repo.ensure_indexes()

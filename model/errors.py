@@ -65,3 +65,9 @@ class AnalysisPending(Conflict):
     """A stored song has no scorer analysis of the current version yet (being backfilled)."""
 
     code = "analysis_pending"
+
+
+class Misconfigured(CoverscopeError):
+    """The service was started without something it cannot run safely without."""
+
+    code = "misconfigured"

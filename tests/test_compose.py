@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from backend.api.security import CSP, HEADERS
 from backend.serve import GUNICORN_CONFIG
 from backend.settings import Settings
 
@@ -46,3 +47,19 @@ def test_web_service_serves_the_build_and_proxies_the_api() -> None:
     assert (context / "Dockerfile").is_file()
     nginx = (context / "nginx.conf").read_text()
     assert "api:8000" in nginx and "/api" in nginx
+
+
+def test_the_api_and_the_workers_refuse_to_start_without_a_key() -> None:
+    for name in ("api", "worker"):
+        env = COMPOSE["services"][name]["environment"]
+        assert re.fullmatch(r"\$\{API_KEY:\?[^}]+\}", env["API_KEY"]), name
+
+
+def test_the_web_service_sends_the_apis_security_headers_with_the_ui() -> None:
+    nginx = (ROOT / COMPOSE["services"]["web"]["build"] / "nginx.conf").read_text()
+    static = [block for block in nginx.split("location ")[1:] if not block.startswith("/api/")]
+    assert len(static) == 2
+    for block in static:
+        assert f'add_header Content-Security-Policy "{CSP["app"]}" always;' in block
+        for name, value in HEADERS.items():
+            assert f"add_header {name} {value} always;" in block

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import atexit
-import hmac
 import logging
 import warnings
 
 from apiflask import APIBlueprint, APIFlask
-from flask import request
 
-from backend.api import check, errors, health, jobs, json_body, rank, songs
+from backend.api import check, errors, health, jobs, json_body, rank, security, songs
 from backend.api import map as map_api
 from backend.api import model as model_api
 from backend.api.components import EXTENSION, Components, build_components
@@ -18,11 +16,8 @@ from backend.api.web import docs_assets_blueprint, frontend_blueprint
 from backend.settings import Settings
 from backend.storage.embedded import EmbeddedMongo
 from model.embed import Embedder
-from model.errors import Unauthorized
 
 log = logging.getLogger(__name__)
-
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def blueprints() -> list[APIBlueprint]:
@@ -32,9 +27,11 @@ def blueprints() -> list[APIBlueprint]:
 def create_app(
     settings: Settings | None = None, *, components: Components | None = None
 ) -> APIFlask:
-    """Build the API. Without ``MONGODB_URI`` it starts the embedded database itself."""
+    """Build the API. Without ``MONGODB_URI`` it starts the embedded database itself.
+    Raises ``Misconfigured`` without ``API_KEY``."""
     if components is None:
         settings = settings or Settings.from_env()
+        security.configured_key(settings)
         if not settings.mongodb_uri:
             embedded = EmbeddedMongo(settings.db_dir).start()
             atexit.register(embedded.stop)
@@ -61,16 +58,8 @@ def create_app(
     )
     app.extensions[EXTENSION] = components
     errors.register(app)
+    security.register(app, settings)  # the key is checked before the body is read
     json_body.register(app)
-
-    @app.before_request
-    def require_key() -> None:
-        key = settings.api_key
-        if not key or request.method not in WRITE_METHODS or not request.path.startswith("/api"):
-            return
-        given = request.headers.get("X-API-Key", "")
-        if not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
-            raise Unauthorized("This operation needs a valid X-API-Key header.")
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)

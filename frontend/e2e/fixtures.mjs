@@ -28,7 +28,7 @@ class Library {
   }
 
   call(method, path, body) {
-    return sendJson(method, `${this.base}/api${path}`, body);
+    return sendJson(method, `${this.base}/api${path}`, body, process.env.E2E_KEY);
   }
 
   /** Which of the test songs `song` is, if any. */
@@ -137,6 +137,10 @@ export const test = base.extend({
       problems.push(`console error: ${msg.text()} at ${at}`);
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    // Signed in through the link `coverscope serve` printed: the UI keeps the key and takes
+    // it out of the address bar.
+    await page.goto(process.env.E2E_SIGN_IN);
+    await expect(page).toHaveURL(`${process.env.E2E_BASE}/`);
     await use(page);
     expect(problems, "the browser reported errors").toEqual([]);
   },

@@ -66,13 +66,15 @@ export async function startBackend({
   if (!existsSync(coverscope)) throw new Error(`${coverscope} not found: run 'make setup' first.`);
   const port = await freePort();
   const log = openSync(logFile, "a");
-  // Embedded defaults: no external database, bucket, queue or API key from the caller's shell.
+  // Embedded defaults: no external database, bucket, queue or API key from the caller's shell:
+  // `serve` creates the key in the data folder, as on a fresh install.
   const env = { ...process.env };
   for (const name of [
     "MONGODB_URI",
     "FEATURE_STORE",
     "REDIS_URL",
     "API_KEY",
+    "PRIVATE_READS",
     "COVERSCOPE_DATA_DIR",
     "MODEL_PATH",
   ]) {
@@ -130,11 +132,12 @@ export async function stopAll() {
 /**
  * One HTTP request on a connection of its own (`Connection: close`). Node's fetch reuses
  * keep-alive connections, which the backend closes after a short idle time: a request sent on
- * one just as it closes fails with "other side closed". Resolves to `{ status, text }`.
+ * one just as it closes fails with "other side closed". Signed with `key` (`X-API-Key`) when
+ * given. Resolves to `{ status, text }`.
  */
-export async function send(method, url, body) {
+export async function send(method, url, body, key) {
   let payload;
-  const headers = {};
+  const headers = key ? { "X-API-Key": key } : {};
   if (body instanceof FormData) {
     const encoded = new Response(body);
     payload = Buffer.from(await encoded.arrayBuffer());
@@ -157,8 +160,8 @@ export async function send(method, url, body) {
 }
 
 /** `send`, expecting a 2xx JSON answer (or none). */
-export async function sendJson(method, url, body) {
-  const { status, text } = await send(method, url, body);
+export async function sendJson(method, url, body, key) {
+  const { status, text } = await send(method, url, body, key);
   if (status < 200 || status > 299) throw new Error(`${method} ${url} answered ${status}: ${text}`);
   return text ? JSON.parse(text) : undefined;
 }

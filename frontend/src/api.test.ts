@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, adviceFor, api, setApiKey } from "./api";
+import { ApiError, UNAUTHORIZED_EVENT, adviceFor, api, getApiKey, setApiKey, signInFromAddress } from "./api";
 
 function mockFetch(status: number, body?: unknown) {
   const fn = vi.fn(async () => new Response(body === undefined ? null : JSON.stringify(body), { status }));
@@ -31,15 +31,30 @@ describe("api client", () => {
     expect((init.headers as Record<string, string>)["Content-Type"]).toBe("application/json");
   });
 
-  it("adds the API key to writes only", async () => {
-    setApiKey("secret");
+  it("sends the API key on every request, reads included", async () => {
     const fetch = mockFetch(200, { items: [] });
+    await api.listJobs();
+    setApiKey("secret");
     await api.listJobs();
     await api.deleteSongs(["a"]);
     const headers = (i: number) =>
       (fetch.mock.calls[i] as unknown as [string, RequestInit])[1].headers as Record<string, string>;
     expect(headers(0)["X-API-Key"]).toBeUndefined();
     expect(headers(1)["X-API-Key"]).toBe("secret");
+    expect(headers(2)["X-API-Key"]).toBe("secret");
+  });
+
+  it("announces a 401 so the sign-in form can open", async () => {
+    mockFetch(401, {
+      error: { code: "unauthorized", message: "This operation needs a valid X-API-Key header." },
+    });
+    const heard = vi.fn();
+    window.addEventListener(UNAUTHORIZED_EVENT, heard);
+    const error = await api.setThreshold(0.5).catch((e: unknown) => e);
+    window.removeEventListener(UNAUTHORIZED_EVENT, heard);
+    expect((error as ApiError).status).toBe(401);
+    expect(heard).toHaveBeenCalledTimes(1);
+    expect(adviceFor(error)).toMatch(/Sign in/);
   });
 
   it("returns undefined for 204", async () => {
@@ -83,5 +98,39 @@ describe("api client", () => {
     const body = (fetch.mock.calls[0] as unknown as [string, RequestInit])[1].body as FormData;
     expect(body.get("title")).toBe("Clip");
     expect((body.get("file") as File).name).toBe("clip.wav");
+  });
+});
+
+describe("sign-in link", () => {
+  afterEach(() => window.history.replaceState(null, "", "/"));
+
+  it("keeps the key from the fragment and takes it out of the address bar", () => {
+    window.history.replaceState(null, "", "/#key=k3y-_AbC%3D");
+    const before = window.history.length;
+    expect(signInFromAddress()).toBe(true);
+    expect(getApiKey()).toBe("k3y-_AbC=");
+    expect(window.location.href).not.toContain("k3y");
+    expect(window.location.hash).toBe("");
+    expect(window.history.length).toBe(before); // replaced, not pushed: Back does not show it
+    expect(document.cookie).not.toContain("coverscope_key"); // sent to /api only
+    window.history.replaceState(null, "", "/api/songs");
+    expect(document.cookie).toContain("coverscope_key=k3y-_AbC%3D");
+  });
+
+  it("leaves other addresses and a kept key alone", () => {
+    setApiKey("kept");
+    window.history.replaceState(null, "", "/#/rank?song=42");
+    expect(signInFromAddress()).toBe(false);
+    expect(window.location.hash).toBe("#/rank?song=42");
+    expect(getApiKey()).toBe("kept");
+  });
+
+  it("signs out: no key, no cookie", () => {
+    window.history.replaceState(null, "", "/api/songs");
+    setApiKey("gone");
+    expect(document.cookie).toContain("coverscope_key=gone");
+    setApiKey("");
+    expect(getApiKey()).toBe("");
+    expect(document.cookie).not.toContain("coverscope_key=gone");
   });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -88,6 +89,15 @@ class Stack:
 
     @property
     def client(self) -> Any:
+        """A test client that signs its requests with the stack's API key, as the UI does."""
+        client = self.app.test_client()
+        assert self.settings.api_key is not None
+        client.environ_base["HTTP_X_API_KEY"] = self.settings.api_key.get_secret_value()
+        return client
+
+    @property
+    def anonymous(self) -> Any:
+        """A test client without the key."""
         return self.app.test_client()
 
     def start_worker(self, **env_overrides: str) -> subprocess.Popen[bytes]:
@@ -163,8 +173,11 @@ class Stack:
 def build_stack(
     tmp: Path, mongo: EmbeddedMongo, audio_server: str, *, worker: bool = True, **overrides: Any
 ) -> Stack:
+    """The app and (with ``worker``) a worker on fresh settings, with a random API key unless
+    ``overrides`` name one."""
     settings = Settings(
         data_dir=tmp,
+        api_key=secrets.token_urlsafe(16),
         mongodb_uri=mongo.uri,
         mongodb_db=f"t_{uuid.uuid4().hex[:12]}",
         test_source=audio_server,

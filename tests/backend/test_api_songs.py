@@ -64,7 +64,7 @@ def test_racing_duplicate_urls_share_one_job_and_one_song(stack: Stack, audio_se
     replies: list[Any] = []
 
     def post() -> None:
-        replies.append(stack.app.test_client().post("/api/songs", json={"url": url}))
+        replies.append(stack.client.post("/api/songs", json={"url": url}))
 
     threads = [threading.Thread(target=post) for _ in range(6)]
     for t in threads:
@@ -284,21 +284,3 @@ def test_unknown_ids_are_404(stack: Stack, path: str) -> None:
         == 404
     )
     assert stack.client.delete("/api/songs/6650c0ffee6650c0ffee6650").status_code == 404
-
-
-def test_writes_need_the_api_key_when_configured(
-    tmp_path: Path, mongo: Any, audio_server: str
-) -> None:
-    from tests.backend.stack import build_stack
-
-    keyed = build_stack(tmp_path, mongo, audio_server, worker=False, api_key="s3cret")
-    client = keyed.client
-    assert client.get("/api/songs").status_code == 200
-    reply = client.post("/api/songs", json={"url": f"http://{audio_server}/song_a.m4a"})
-    assert reply.status_code == 401 and reply.get_json()["error"]["code"] == "unauthorized"
-    wrong = client.delete("/api/songs/x", headers={"X-API-Key": "nope"})
-    assert wrong.status_code == 401
-    ok = client.post(
-        "/api/songs", json={"url": "http://localhost/x"}, headers={"X-API-Key": "s3cret"}
-    )
-    assert ok.status_code == 400  # past the key check, refused for the URL

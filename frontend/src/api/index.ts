@@ -143,6 +143,10 @@ export class ApiError extends Error {
 }
 
 const API_KEY_STORAGE = "coverscope.apiKey";
+/** Reads only: `<audio>` elements cannot send a header, so the key also rides in this cookie. */
+const API_KEY_COOKIE = "coverscope_key";
+/** Fired on `window` when the server answers 401: the sign-in form opens. */
+export const UNAUTHORIZED_EVENT = "coverscope:unauthorized";
 
 export function getApiKey(): string {
   try {
@@ -152,14 +156,40 @@ export function getApiKey(): string {
   }
 }
 
+function setKeyCookie(key: string): void {
+  const value = key ? encodeURIComponent(key) : "";
+  const expiry = key ? "" : "; max-age=0";
+  document.cookie = `${API_KEY_COOKIE}=${value}; path=/api; SameSite=Strict${expiry}`;
+}
+
 export function setApiKey(key: string): void {
   if (key) localStorage.setItem(API_KEY_STORAGE, key);
   else localStorage.removeItem(API_KEY_STORAGE);
+  setKeyCookie(key);
+}
+
+/**
+ * Sign in from the address: a sign-in link (`http://host:port/#key=<key>`, printed by
+ * `coverscope serve`) carries the key in its fragment, which never reaches the server. Keep it
+ * in this browser and take it out of the address bar (and the history). Also refreshes the
+ * read cookie of a key kept from before. Returns whether the address held a key.
+ */
+export function signInFromAddress(): boolean {
+  const match = /^#key=([^&]+)$/.exec(window.location.hash);
+  if (match) {
+    setApiKey(decodeURIComponent(match[1]));
+    const { pathname, search } = window.location;
+    window.history.replaceState(window.history.state, "", `${pathname}${search}`);
+    return true;
+  }
+  const kept = getApiKey();
+  if (kept) setKeyCookie(kept);
+  return false;
 }
 
 /** What to tell the user when a request fails, by error code. */
 const ADVICE: Record<string, string> = {
-  unauthorized: "This server needs an API key: set it under Settings in the sidebar.",
+  unauthorized: "This server needs its API key: paste it under Sign in in the sidebar.",
   network: "Check that the Coverscope server is running, then try again.",
   storage_unavailable: "The database or feature store is down; try again in a minute.",
   too_large: "Try a shorter clip or a smaller file.",
@@ -199,7 +229,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
     payload = JSON.stringify(body);
   }
   const key = getApiKey();
-  if (key && method !== "GET") headers["X-API-Key"] = key;
+  if (key) headers["X-API-Key"] = key;
 
   let response: Response;
   try {
@@ -217,6 +247,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
       data = undefined;
     }
   }
+  if (response.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
   if (!response.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(
