@@ -163,8 +163,11 @@ def pair_components(
             values["qmax"] = -math.log(qmax_result.distance)
         elif group == "early":
             early_result = early_fusion(a.levels, b.levels, explain=explain)
+            # No level pair with blocks (a clip under 20 beats): the block evidence is missing.
+            missing = early_result.levels == (-1, -1)
             for name in GROUPS["early"]:
-                values[name] = float(getattr(early_result, "fused" if name == "early" else name))
+                value = getattr(early_result, "fused" if name == "early" else name)
+                values[name] = math.nan if missing else float(value)
         elif group == "embedding":
             if a.embedding is None or b.embedding is None:
                 raise InvalidInput("the embedding component needs both songs' embeddings")
@@ -177,11 +180,19 @@ def pair_components(
 
 
 def fuse(values: Mapping[str, float], *, config: ScorerConfig) -> PairScore:
-    """Normalise, fuse and judge raw component ``values`` (which must hold the config's)."""
+    """Normalise, fuse and judge raw component ``values`` (which must hold the config's).
+
+    A missing component (NaN: e.g. the block evidence of a clip shorter than one 20-beat block)
+    is left out and the others' weights are renormalised: no evidence is not evidence against.
+    """
     normalised = {
-        c: (values[c] - config.stats[c][0]) / config.stats[c][1] for c in config.components
+        c: (values[c] - config.stats[c][0]) / config.stats[c][1]
+        for c in config.components
+        if math.isfinite(values[c])
     }
-    total = sum(config.weights.get(c, 1.0) for c in config.components)
+    if not normalised:
+        raise InvalidInput("no component of the scorer could be computed for this pair")
+    total = sum(config.weights.get(c, 1.0) for c in normalised)
     fused = sum(config.weights.get(c, 1.0) * z for c, z in normalised.items()) / total
     return PairScore(
         components={c: float(values[c]) for c in values},
@@ -226,7 +237,7 @@ def component_table(score: PairScore, *, config: ScorerConfig) -> dict[str, dict
             "weight": config.weights.get(c, 1.0) if c in config.components else 0.0,
         }
         for c, value in score.components.items()
-        if c in config.stats
+        if c in config.stats and math.isfinite(value)
     }
 
 

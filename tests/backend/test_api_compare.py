@@ -71,9 +71,10 @@ def test_check_gives_verdict_probability_and_explanation(
     ):
         assert key in out
     assert 0.0 <= out["probability"] <= 1.0
-    assert out["threshold"] == pytest.approx(-stack.components.scorer.threshold)
+    assert out["threshold"] == pytest.approx(-stack.components.scorer.threshold, abs=1e-4)
     assert out["scorer_version"] == stack.components.scorer.version
-    assert set(out["components"]) >= set(stack.components.scorer.components)
+    # These clips are shorter than one 20-beat block: the block evidence is missing, not zero.
+    assert set(out["components"]) >= {"qmax", "embedding"}
     assert all(set(part) == {"raw", "z", "weight"} for part in out["components"].values())
     # B is A two semitones up: the alignment moves it back down.
     assert out["key_shift"] == -2
@@ -125,11 +126,11 @@ def test_rerank_by_the_fused_score_puts_the_cover_first(
     first, second = out["results"]
     assert first["song"]["id"] == ids["cover_a"]
     assert first["fused"] > second["fused"]
-    assert set(first["components"]) >= set(stack.components.scorer.components)
+    assert set(first["components"]) >= {"qmax", "embedding"}  # short clips: no block evidence
     checked = stack.client.get(f"/api/check?a={ids['song_a']}&b={ids['cover_a']}").get_json()
     assert first["fused"] == pytest.approx(-checked["distance"], abs=1e-4)
     assert first["is_cover"] == checked["is_cover"]
-    assert out["scorer_threshold"] == pytest.approx(checked["threshold"])
+    assert out["scorer_threshold"] == pytest.approx(checked["threshold"], abs=1e-4)
 
 
 def test_rank_an_uploaded_clip(library: tuple[Stack, dict[str, str]], audio_dir: Path) -> None:
