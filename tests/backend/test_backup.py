@@ -207,3 +207,32 @@ def test_path_traversal_and_links_are_refused(
     assert (
         not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
     )
+
+
+def members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        found = {}
+        for member in tar:
+            handle = tar.extractfile(member)
+            assert handle is not None
+            found[member.name] = handle.read()
+        return found
+
+
+def test_embedded_database_is_started_and_stopped_like_serve(
+    exported: Exported, tmp_path: Path
+) -> None:
+    """With no MONGODB_URI both commands run the embedded database under the data folder:
+    a backup imported there and exported again holds the same songs and objects."""
+    data = tmp_path / "embedded"
+    again = tmp_path / "again.tar"
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("MONGODB_URI", "MONGODB_DB", "FEATURE_STORE"):
+            env.delenv(name, raising=False)
+        assert cli.main(["import", "--data-dir", str(data), str(exported.archive)]) == 0
+        assert cli.main(["export", "--data-dir", str(data), "--out", str(again)]) == 0
+    assert (data / "db").is_dir()
+    first, second = members(exported.archive), members(again)
+    assert {k: v for k, v in second.items() if k != "manifest.json"} == {
+        k: v for k, v in first.items() if k != "manifest.json"
+    }
