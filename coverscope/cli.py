@@ -87,6 +87,18 @@ def _serve(args: argparse.Namespace) -> int:
     return serve_main(args)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from backend.backup.command import export_main
+
+    return export_main(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from backend.backup.command import import_main
+
+    return import_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coverscope", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -197,6 +209,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=Path("data"))
     serve.add_argument("--workers", type=int, default=None, help="background job workers")
     serve.set_defaults(handler=_serve)
+
+    stopped = (
+        "Reads MONGODB_URI / FEATURE_STORE like serve; without MONGODB_URI it starts the "
+        "embedded database under DATA_DIR/db itself, so stop `coverscope serve` first."
+    )
+    export = sub.add_parser(
+        "export",
+        help="write the whole library (songs, features, threshold) to a tar backup",
+        description=stopped,
+    )
+    export.add_argument("--data-dir", type=Path, default=Path("data"))
+    export.add_argument("--out", type=Path, required=True, help="the archive to write (.tar)")
+    export.set_defaults(handler=_export)
+
+    restore = sub.add_parser(
+        "import",
+        help="add a tar backup's songs to the library (songs already present are skipped)",
+        description=stopped + " A damaged or altered archive is refused and imports nothing.",
+    )
+    restore.add_argument("--data-dir", type=Path, default=Path("data"))
+    restore.add_argument("archive", type=Path, help="a tar written by `coverscope export`")
+    restore.set_defaults(handler=_import)
     return parser
 
 

@@ -244,6 +244,38 @@ class SongRepository:
         fields = ("hpcp_key", "audio_key", "analysis_key")
         return self.songs.count_documents({"$or": [{f: key} for f in fields]}) > 0
 
+    # -- backup and restore (``backend.backup``) ---------------------------------------------
+    @guarded
+    def documents(self) -> Iterator[Song]:
+        """Every song document as stored, embedding included, in id order."""
+        yield from self.songs.find({}, sort=[("_id", ASCENDING)], batch_size=500)
+
+    @guarded
+    def holds(self, doc: Song) -> bool:
+        """Whether the library already has ``doc``: the same id, audio or source video."""
+        same: list[dict[str, Any]] = [{"_id": doc["_id"]}, {"audio_key": doc["audio_key"]}]
+        if isinstance(doc.get("video_id"), str):
+            same.append({"video_id": doc["video_id"]})
+        return self.songs.count_documents({"$or": same}, limit=1) > 0
+
+    @guarded
+    def restore(self, doc: Song) -> None:
+        """Insert a song document exactly as a backup holds it (id and dates kept)."""
+        try:
+            self.songs.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"song {doc['_id']} is already in the library") from exc
+        self.bump()
+
+    @guarded
+    def restore_model_settings(self, settings: ModelSettings) -> bool:
+        """Store ``settings`` unless an operator already set a threshold here; whether it was."""
+        if self.meta.find_one({"_id": "model"}) is not None:
+            return False
+        self.meta.insert_one({**settings, "_id": "model"})
+        self.bump()
+        return True
+
     # -- library version and model settings --------------------------------------------------
     @guarded
     def bump(self) -> None:

@@ -1,0 +1,1 @@
+"""Backup and restore of a whole library: song documents, feature objects and the threshold."""
