@@ -4,7 +4,8 @@ With no ``MONGODB_URI`` a SecantusDB server is started under ``<data-dir>/db``; 
 ``REDIS_URL`` the queue is a SQLite file under the data folder, consumed by one worker process.
 With no ``API_KEY`` the key is ``<data-dir>/api-key``, created on first start; the command prints
 a sign-in link that hands it to the web UI. The built web UI (``frontend/dist``) is served at
-``/``. Ctrl-C or SIGTERM stops everything.
+``/``. A child that dies is restarted with backoff (``backend.supervise``); Ctrl-C or SIGTERM
+stops everything.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
 from backend.access import key_path, load_or_create_key, sign_in_link
 from backend.settings import Settings
-from backend.storage.embedded import EmbeddedMongo
+from backend.storage.embedded import EmbeddedMongo, wait_for_mongo
+from backend.supervise import Child, Supervisor, die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +59,6 @@ def worker_command(threads: int) -> list[str]:
     return [sys.executable, "-m", "backend.jobs.worker", "--workers", str(threads)]
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float = 15.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def announce(settings: Settings, host: str, port: int, *, key_from_file: bool) -> None:
     """Tell the operator how to sign in: a link carrying the key file's key in its fragment,
     or, for a key from ``API_KEY``, where to paste it."""
@@ -88,12 +80,18 @@ def main(args: argparse.Namespace) -> int:
         settings = settings.with_(api_key=load_or_create_key(key_path(data_dir)))
     if settings.frontend_dir is None and (REPO / "frontend" / "dist" / "index.html").is_file():
         settings = settings.with_(frontend_dir=REPO / "frontend" / "dist")
+    children: list[Child] = []
     embedded = None
     if not settings.mongodb_uri:
-        embedded = EmbeddedMongo(settings.db_dir).start()
+        embedded = EmbeddedMongo(settings.db_dir)
         settings = settings.with_(mongodb_uri=embedded.uri)
+        children.append(Child("database", partial(embedded.spawn, preexec_fn=die_with_parent)))
     env = child_env(settings)
-    workers = args.workers or 1
+    worker = worker_command(args.workers or 1)
+    api = gunicorn_command(args.host, args.port)
+    children.append(Child("worker", partial(_popen, worker, env), stop_signal=signal.SIGINT))
+    children.append(Child("api", partial(_popen, api, env)))
+    supervisor = Supervisor(children)
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -102,25 +100,23 @@ def main(args: argparse.Namespace) -> int:
 
     for sig in STOP_SIGNALS:
         signal.signal(sig, on_signal)
-    children: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        children["worker"] = subprocess.Popen(worker_command(workers), env=env)
-        children["api"] = subprocess.Popen(gunicorn_command(args.host, args.port), env=env)
+        for child in children:
+            proc = supervisor.start(child)
+            if embedded is not None and child.name == "database":
+                wait_for_mongo(embedded.uri, 30.0, proc)
         log.info("Coverscope on http://%s:%d (data in %s)", args.host, args.port, data_dir)
         announce(settings, args.host, args.port, key_from_file=key_from_file)
         while not stopping:
-            for name, proc in children.items():
-                if proc.poll() is not None:
-                    log.error("%s exited with %s; shutting down", name, proc.returncode)
-                    stopping = True
-            time.sleep(0.3)
+            supervisor.tick()
+            time.sleep(0.2)
     finally:
         log.info("stopping")
-        if "api" in children:
-            _stop(children["api"], signal.SIGTERM)
-        if "worker" in children:
-            _stop(children["worker"], signal.SIGINT)
-        if embedded is not None:
-            embedded.stop()
-    failed = [p.returncode for p in children.values() if p.returncode not in (0, -2, -15, None)]
-    return 1 if failed else 0
+        supervisor.stop()
+    return 0
+
+
+def _popen(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child that dies with ``serve``, however ``serve`` ends."""
+    # serve runs no threads of its own when it forks; the hook only calls prctl.
+    return subprocess.Popen(command, env=env, preexec_fn=die_with_parent)  # noqa: PLW1509

@@ -326,6 +326,10 @@ class Health(Schema):
     status = fields.String()
     db = fields.String()
     store = fields.String()
+    queue = fields.String(metadata={"description": "the job queue (SQLite or Redis)"})
+    worker = fields.String(
+        metadata={"description": "a worker's heartbeat; informational, never makes a 503"}
+    )
     model_version = fields.String(allow_none=True)
 
 

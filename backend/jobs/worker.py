@@ -12,6 +12,7 @@ import logging
 import sys
 
 from backend.ingest.intake import Intake
+from backend.jobs.liveness import keep_beating
 from backend.jobs.runners import build_queue
 from backend.settings import Settings
 from backend.storage.connect import open_storage
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("songs without a current analysis: backfilling (job %s)", job["_id"])
     except StorageUnavailable as exc:
         log.warning("could not check for orphaned or stale work: %s", exc.message)
+    keep_beating(queue.huey)
     consumer = queue.huey.create_consumer(workers=max(1, args.workers), worker_type="thread")
     log.info("worker consuming %s with %d thread(s)", type(queue.huey).__name__, args.workers)
     consumer.run()

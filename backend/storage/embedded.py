@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -74,7 +75,9 @@ class EmbeddedMongo:
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 30.0) -> EmbeddedMongo:
+    def spawn(self, *, preexec_fn: Callable[[], object] | None = None) -> subprocess.Popen[bytes]:
+        """Start the server process on this object's port and storage path, without waiting for
+        it to answer; a restart after a crash therefore comes back at the same ``uri``."""
         self.storage.mkdir(parents=True, exist_ok=True)
         cmd = [
             secantusd_exe(),
@@ -88,9 +91,19 @@ class EmbeddedMongo:
             "WARNING",
         ]
         with self.log_file.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            # The caller's hook (None by default) must only make system calls.
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=preexec_fn,  # noqa: PLW1509
+            )
         log.info("embedded database (secantusdb) on %s, data in %s", self.uri, self.storage)
-        wait_for_mongo(self.uri, timeout, self.proc)
+        return self.proc
+
+    def start(self, timeout: float = 30.0) -> EmbeddedMongo:
+        """Spawn the server and wait until it answers."""
+        wait_for_mongo(self.uri, timeout, self.spawn())
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

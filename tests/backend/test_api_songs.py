@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.backend.stack import Stack
+from tests.backend.stack import Stack, wait_until
 
 
 def upload(stack: Stack, path: Path, **form: str) -> Any:
@@ -18,12 +18,18 @@ def upload(stack: Stack, path: Path, **form: str) -> Any:
 
 
 def test_health_and_openapi(stack: Stack) -> None:
-    reply = stack.client.get("/api/health")
+    def worker_seen() -> Any:
+        reply = stack.client.get("/api/health")
+        return reply if reply.get_json()["worker"] == "ok" else None
+
+    reply = wait_until(worker_seen, what="the worker's heartbeat in /api/health", timeout=60)
     assert reply.status_code == 200
     assert reply.get_json() == {
         "status": "ok",
         "db": "ok",
         "store": "ok",
+        "queue": "ok",
+        "worker": "ok",
         "model_version": stack.components.embedder.version,
     }
     spec = stack.client.get("/api/openapi.json").get_json()
