@@ -188,7 +188,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Health */
+    /**
+     * Each dependency's state ("ok" or why not). The worker's is reported but does not make
+     * @description the answer 503: reads and searches work without one, and queued jobs wait for it.
+     */
     get: {
       parameters: {
         query?: never;
@@ -207,7 +210,7 @@ export interface paths {
             "application/json": components["schemas"]["Health"];
           };
         };
-        /** @description The database or the feature store is unreachable */
+        /** @description The database, the feature store or the job queue is unreachable */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1110,8 +1113,12 @@ export interface components {
     Health: {
       db: string;
       model_version: string | null;
+      /** @description the job queue (SQLite or Redis) */
+      queue: string;
       status: string;
       store: string;
+      /** @description a worker's heartbeat; informational, never makes a 503 */
+      worker: string;
     };
     Job: {
       attempts: number;
