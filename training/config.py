@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +39,6 @@ class MinerPhase:
     start_step: int
     miner: str
     margin: float = 0.2
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """Learned fusion of embedding and Qmax distances, fitted on the validation split."""
-
-    enabled: bool = False
-    queries: int = 100
-    """Validation queries to align (each against its embedding top-``top_k``)."""
-    top_k: int = 20
-    workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -91,7 +80,6 @@ class TrainConfig:
     val_max_versions: int = 0
     """Cap on validation versions (0 = all)."""
     calibration_pairs: int = 20000
-    fusion: FusionConfig = field(default_factory=FusionConfig)
     ship: bool = False
     """Copy the final checkpoint to ``model/weights/coverscope.pt``."""
 
@@ -145,8 +133,6 @@ def config_from_dict(raw: dict[str, Any]) -> TrainConfig:
         raw["miners"] = tuple(MinerPhase(**m) for m in raw["miners"])
     if "stretch" in raw:
         raw["stretch"] = tuple(float(s) for s in raw["stretch"])
-    if "fusion" in raw:
-        raw["fusion"] = FusionConfig(**raw["fusion"])
     return TrainConfig(**raw)
 
 

@@ -273,20 +273,6 @@ class Trainer:
             "config": self.config.to_dict(),
             "torch": str(torch.__version__),
         }
-        if self.config.fusion.enabled:
-            from training.fusion import fit_fusion
-
-            t0 = time.perf_counter()
-            summary["fusion"] = fit_fusion(
-                self.val,
-                distances,
-                self.val_labels,
-                queries=self.config.fusion.queries,
-                top_k=self.config.fusion.top_k,
-                workers=self.config.fusion.workers,
-                seed=self.config.seed,
-            )
-            summary["fusion_minutes"] = round((time.perf_counter() - t0) / 60.0, 2)
         summary = plain(summary)
         embedder = Embedder(
             network=self.network,
