@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,13 +71,8 @@ def check_pair(a: SongAnalysis, b: SongAnalysis, *, config: ScorerConfig) -> Pai
 
 def _showing(config: ScorerConfig, shown: tuple[str, ...]) -> ScorerConfig:
     """``config`` computing ``shown`` components, the extra ones with weight 0."""
-    return ScorerConfig(
-        version=config.version,
+    return dataclasses.replace(
+        config,
         components=shown,
         weights={c: config.weights.get(c, 1.0) if c in config.components else 0.0 for c in shown},
-        stats=config.stats,
-        threshold=config.threshold,
-        probability=config.probability,
-        diffusion=config.diffusion,
-        provenance=config.provenance,
     )

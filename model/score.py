@@ -16,6 +16,7 @@ a logistic curve of the fused score. Everything comes from ``model/weights/score
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -106,15 +107,11 @@ class ScorerConfig:
     def with_components(self, components: Iterable[str]) -> ScorerConfig:
         """The same scorer fusing only ``components`` with equal weights (ablations)."""
         chosen = tuple(components)
-        return ScorerConfig(
+        return dataclasses.replace(
+            self,
             version=f"{self.version}[{'+'.join(chosen)}]",
             components=chosen,
             weights={c: 1.0 for c in chosen},
-            stats=self.stats,
-            threshold=self.threshold,
-            probability=self.probability,
-            diffusion=self.diffusion,
-            provenance=self.provenance,
         )
 
 

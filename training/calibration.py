@@ -120,11 +120,10 @@ def operating_curve(
 
 def auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     """ROC-AUC: the chance that a positive scores above a negative (ties count half)."""
-    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
 
-    ranks = rankdata(np.concatenate([positives, negatives]))
-    n_pos, n_neg = len(positives), len(negatives)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    labels = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+    return float(roc_auc_score(labels, np.concatenate([positives, negatives])))
 
 
 def calibrate(
