@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     scratch_grace_s: float = Field(default=6 * 3600.0, validation_alias="SCRATCH_GRACE_S")
     """A scratch folder untouched this long belongs to a killed process and is removed."""
     heartbeat_s: float = Field(default=5.0, validation_alias="HEARTBEAT_S")
+    check_processes: int = Field(default=1, ge=1, validation_alias="CHECK_PROCESSES")
+    """Pair checks computed at once by each API process (in processes of their own)."""
+    check_queue: int = Field(default=3, ge=0, validation_alias="CHECK_QUEUE")
+    """Pair checks that may wait per API process; beyond that a check answers 429. Keep
+    ``check_processes + check_queue`` below the API's threads so cheap requests find one."""
     queue_name: str = Field(default="coverscope", validation_alias="COVERSCOPE_QUEUE_NAME")
     frontend_dir: Path | None = Field(default=None, validation_alias="COVERSCOPE_FRONTEND_DIR")
     evaluation_dir: Path = Field(

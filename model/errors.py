@@ -49,6 +49,17 @@ class Unauthorized(CoverscopeError):
     code = "unauthorized"
 
 
+class Overloaded(CoverscopeError):
+    """Too much CPU-bound work is already running or waiting; try again in ``retry_after``
+    seconds (cheap requests are not affected)."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StorageUnavailable(CoverscopeError):
     """The database or the feature store cannot be reached right now."""
 

@@ -11,8 +11,6 @@ from flask import Response
 from backend.api import schemas
 from backend.api.components import Components, components
 from backend.api.serialize import song_out
-from backend.search import pair_check
-from backend.search.explain import similarity_png
 from backend.search.report import evidence_report
 from backend.storage.documents import Song
 from model.check import PairCheck
@@ -22,18 +20,17 @@ bp = APIBlueprint("check", __name__, url_prefix="/api/check", tag="Check")
 PENDING = {
     404: "Unknown song id",
     409: "A song awaits re-embedding, or its analysis is being backfilled (analysis_pending)",
+    429: "Too many checks are running or waiting (overloaded): try again after the "
+    "Retry-After header's seconds. Checks already made answer from the cache.",
 }
 
 
 def _check(c: Components, a: str, b: str) -> tuple[Song, Song, PairCheck]:
-    return pair_check.check(
-        a,
-        b,
-        songs=c.songs,
-        analyses=c.analyses,
-        config=c.scorer_config(),
-        model_version=c.embedder.version,
-    )
+    return c.checker.check(a, b, config=c.scorer_config(), model_version=c.embedder.version)
+
+
+def _picture(c: Components, a: str, b: str) -> tuple[Song, Song, PairCheck, bytes]:
+    return c.checker.picture(a, b, config=c.scorer_config(), model_version=c.embedder.version)
 
 
 @bp.get("")
@@ -61,14 +58,7 @@ def check(query: dict[str, Any]) -> dict[str, Any]:
     responses=PENDING,
 )
 def similarity_image(a: str, b: str) -> Response:
-    c = components()
-    song_a, song_b, result = _check(c, a, b)
-    assert result.alignment is not None  # check_pair always explains its verdict
-    png = similarity_png(
-        result.alignment,
-        title_a=song_a.get("title") or "A",
-        title_b=song_b.get("title") or "B",
-    )
+    _, _, _, png = _picture(components(), a, b)
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "max-age=3600"
     return response
@@ -82,10 +72,6 @@ def similarity_image(a: str, b: str) -> Response:
 )
 def report(query: dict[str, Any]) -> Response:
     c = components()
-    a, b, result = _check(c, query["a"], query["b"])
-    assert result.alignment is not None  # check_pair always explains its verdict
-    png = similarity_png(
-        result.alignment, title_a=a.get("title") or "A", title_b=b.get("title") or "B"
-    )
+    a, b, result, png = _picture(c, query["a"], query["b"])
     page = evidence_report(a, b, result, image_png=png, model_version=c.embedder.version)
     return Response(page, mimetype="text/html")

@@ -11,7 +11,9 @@ from backend.ingest.intake import Intake
 from backend.jobs.queue import Queue
 from backend.jobs.runners import build_queue
 from backend.search.calibration import current_scorer
+from backend.search.cpu_pool import CpuPool
 from backend.search.listing import Listing
+from backend.search.pair_check import PRELOAD, PairChecker
 from backend.search.song_features import AnalysisCache
 from backend.search.vector_index import VectorIndex
 from backend.settings import Settings
@@ -40,6 +42,8 @@ class Components:
     index: VectorIndex
     listing: Listing
     analyses: AnalysisCache
+    checker: PairChecker
+    """Pair checks on their own bounded pool of processes, results cached."""
     scorer: ScorerConfig
     """The shipped fused scorer (``SCORER_PATH``), without the operator's threshold."""
 
@@ -67,6 +71,8 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         lambda: embedder.calibration,
         check_every=index_check_every,
     )
+    analyses = AnalysisCache(storage.store)
+    pool = CpuPool(processes=settings.check_processes, queue=settings.check_queue, preload=PRELOAD)
     return Components(
         settings=settings,
         songs=storage.songs,
@@ -84,7 +90,8 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         ),
         index=index,
         listing=Listing(storage.songs, index),
-        analyses=AnalysisCache(storage.store),
+        analyses=analyses,
+        checker=PairChecker(songs=storage.songs, analyses=analyses, pool=pool),
         scorer=scorer,
     )
 

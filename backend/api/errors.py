@@ -18,6 +18,7 @@ from model.errors import (
     InvalidInput,
     ModelError,
     NotFound,
+    Overloaded,
     SourceUnavailable,
     StorageUnavailable,
     TooLarge,
@@ -36,6 +37,7 @@ STATUS: dict[type[CoverscopeError], int] = {
     NotFound: 404,
     Conflict: 409,
     Unauthorized: 401,
+    Overloaded: 429,
     StorageUnavailable: 503,
     ModelError: 500,
 }
@@ -55,6 +57,7 @@ HTTP_CODES = {
     413: "too_large",
     415: "invalid_input",
     422: "invalid_input",
+    429: "overloaded",
     503: "storage_unavailable",
 }
 
@@ -86,11 +89,14 @@ def _validation_message(detail: Any) -> str:
 
 def register(app: APIFlask) -> None:
     @app.errorhandler(CoverscopeError)
-    def coverscope_error(exc: CoverscopeError) -> tuple[dict[str, Any], int]:
+    def coverscope_error(exc: CoverscopeError) -> tuple[dict[str, Any], int, dict[str, str]]:
         status = http_status(exc)
         if status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        return body(exc.code, exc.message), status
+        headers = {}
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = str(exc.retry_after)
+        return body(exc.code, exc.message), status, headers
 
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError) -> tuple[dict[str, Any], int]:
