@@ -176,11 +176,20 @@ def ingest_upload(
     store: FeatureStore,
     embedder: Embedder,
 ) -> str:
-    """Analyse an uploaded file (parked in the feature store by the API) and add it."""
+    """Analyse an uploaded file (parked in the feature store by the API) and add it.
+
+    A re-run of a job whose worker died after inserting the song (and perhaps deleting the
+    upload) ends on that song: it is found by the upload's content hash, which names its audio.
+    """
     payload = job["payload"]
     report("downloading", 0)
-    data = store.get(payload["upload_key"])
     suffix = Path(payload.get("filename") or "upload").suffix.lower()[:8] or ".bin"
+    digest = payload["claim"].removeprefix("upload:")
+    inserted = songs.by_audio_key(f"audio/{digest}{suffix}")
+    if inserted is not None:
+        store.delete(payload["upload_key"])
+        return str(inserted["_id"])
+    data = store.get(payload["upload_key"])
     with scratch_folder(settings, prefix="coverscope-up-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)

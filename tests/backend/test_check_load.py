@@ -111,9 +111,10 @@ def test_a_full_check_pool_answers_429_and_never_blocks_cheap_requests(
 
     back = client.get(f"/api/check?a={b}&b={a}")
     assert back.status_code == 200
-    assert back.get_json()["is_cover"] and back.get_json()["key_shift"] == -first.get_json()[
-        "key_shift"
-    ]
+    assert (
+        back.get_json()["is_cover"]
+        and back.get_json()["key_shift"] == -first.get_json()["key_shift"]
+    )
     assert client.get(f"/api/check/{b}/{a}/similarity.png").data[:4] == b"\x89PNG"
 
 

@@ -1,0 +1,101 @@
+"""Distributed ingestion: uploads drained from a real Redis queue by two worker processes, one
+of them killed with SIGKILL mid-job. Every upload must end as exactly one song."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from backend.storage.embedded import EmbeddedMongo
+from model.audio import encode
+from tests.backend.stack import (
+    PROGRESSION_A,
+    PROGRESSION_B,
+    REPO,
+    Stack,
+    build_stack,
+    synth,
+    wait_until,
+)
+
+TRACKS = 12
+
+
+def start_worker(stack: Stack, log: Path) -> subprocess.Popen[bytes]:
+    """One worker process with one consumer thread, on the stack's settings."""
+    env = {**os.environ, **stack.settings.environment(), "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "backend.jobs.worker", "--workers", "1"],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def orphaned(stack: Stack) -> bool:
+    """A running job's heartbeat is stale: its worker is gone."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=stack.settings.job_stale_s)
+    jobs = stack.components.jobs.jobs
+    return jobs.count_documents({"status": "running", "heartbeat_at": {"$lt": cutoff}}) > 0
+
+
+def test_a_worker_killed_mid_run_loses_and_duplicates_no_song(
+    tmp_path: Path, mongo: EmbeddedMongo, audio_server: str, redis_url: str
+) -> None:
+    stack = build_stack(tmp_path, mongo, audio_server, worker=False, redis_url=redis_url)
+    log = tmp_path / "workers.log"
+    workers = [start_worker(stack, log), start_worker(stack, log)]
+    try:
+        job_ids = []
+        for i in range(TRACKS):
+            progression = PROGRESSION_A if i % 2 else PROGRESSION_B
+            path = encode(
+                synth(progression, seconds=8, transpose=i % 12, seed=i), tmp_path / f"t{i}.m4a"
+            )
+            data = {"file": (io.BytesIO(path.read_bytes()), path.name)}
+            reply = stack.client.post(
+                "/api/songs/upload", data=data, content_type="multipart/form-data"
+            )
+            assert reply.status_code == 202, reply.get_json()
+            job_ids.append(reply.get_json()["job"]["id"])
+
+        jobs = stack.components.jobs.jobs
+        wait_until(
+            lambda: jobs.count_documents({"_id": {"$in": job_ids}, "status": "running"}) == 2,
+            what="both workers running a job",
+            timeout=120,
+        )
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(10)
+        # As `coverscope serve` or compose's restart policy would: a new worker, which re-queues
+        # the dead one's job once its heartbeat is stale.
+        wait_until(lambda: orphaned(stack), what="the killed worker's job to go stale")
+        workers.append(start_worker(stack, log))
+
+        done = [stack.wait_job(job_id, timeout=180) for job_id in job_ids]
+        assert all(job["status"] == "done" for job in done), [job["error"] for job in done]
+        song_ids = [job["song_id"] for job in done]
+        assert len(set(song_ids)) == TRACKS
+        library = stack.client.get("/api/songs?per_page=100").get_json()
+        assert library["total"] == TRACKS
+        assert sorted(s["title"] for s in library["items"]) == sorted(
+            f"t{i}" for i in range(TRACKS)
+        )
+        rerun = [job for job in stack.components.jobs.jobs.find({"attempts": {"$gt": 1}})]
+        assert rerun, "the killed worker's job was not run again"
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGINT)
+                try:
+                    worker.wait(15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
