@@ -9,7 +9,8 @@ thread on a future without using CPU, so with ``processes + queue`` below the se
 count, cheap requests always find a free thread.
 
 The worker processes are started with ``spawn`` (the API process runs threads; forking it
-could copy a held lock), on first use, and ask the kernel to end them with their parent.
+could copy a held lock), by ``start`` or on first use, and ask the kernel to end them with
+their parent.
 Arguments and results cross to them through ``multiprocessing``: only objects this process
 built (already-decoded analyses, alignments), never bytes read from storage.
 """
@@ -82,6 +83,11 @@ class CpuPool:
                     initargs=(self._niceness, self._preload),
                 )
             return self._executor
+
+    def start(self) -> None:
+        """Start the worker processes now (without waiting), so the first task does not pay
+        for their start-up."""
+        self._pool().submit(int)
 
     @property
     def busy(self) -> int:
