@@ -79,7 +79,7 @@ class Api:
         self.proc = subprocess.Popen(
             cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a loaded machine takes minutes to load the model
         while True:
             try:
                 if self.get("/api/health")[0] == 200:
@@ -87,6 +87,8 @@ class Api:
             except OSError:
                 pass
             if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.proc.terminate()
+                self.proc.wait(30)
                 raise RuntimeError("the API did not start")
             time.sleep(0.5)
 
