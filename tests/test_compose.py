@@ -63,3 +63,13 @@ def test_the_web_service_sends_the_apis_security_headers_with_the_ui() -> None:
         assert f'add_header Content-Security-Policy "{CSP["app"]}" always;' in block
         for name, value in HEADERS.items():
             assert f"add_header {name} {value} always;" in block
+
+
+def test_workers_scale_out_as_interchangeable_replicas() -> None:
+    worker = COMPOSE["services"]["worker"]
+    assert "container_name" not in worker and "ports" not in worker  # replicas would clash
+    assert re.fullmatch(r"\$\{WORKERS:-\d+\}", str(worker["deploy"]["replicas"]))
+    assert worker["stop_signal"] == "SIGINT"  # Huey's graceful stop: the running job finishes
+    assert worker["environment"]["REDIS_URL"] == COMPOSE["services"]["api"]["environment"][
+        "REDIS_URL"
+    ]
