@@ -57,6 +57,15 @@ export interface paths {
             "application/json": components["schemas"]["HTTPError"];
           };
         };
+        /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
       };
     };
     put?: never;
@@ -123,6 +132,15 @@ export interface paths {
             "application/json": components["schemas"]["HTTPError"];
           };
         };
+        /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
       };
     };
     put?: never;
@@ -164,6 +182,15 @@ export interface paths {
         };
         /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+        /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
+        429: {
           headers: {
             [name: string]: unknown;
           };
