@@ -39,12 +39,16 @@ from tests.renditions import PROGRESSION_A, PROGRESSION_B, song
 
 
 def render_tracks(folder: Path, count: int, seconds: float) -> list[Path]:
+    """``count`` distinct tracks in ``folder`` (kept from an earlier run with the same length)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        progression = PROGRESSION_A if i % 2 else PROGRESSION_B
-        y = song(progression, melody_seed=i, seconds=seconds, transpose=i % 7, seed=i)
-        paths.append(encode(y, folder / f"track{i:03d}.m4a"))
+        path = folder / f"track{i:03d}-{seconds:g}s.m4a"
+        if not path.is_file():
+            progression = PROGRESSION_A if i % 2 else PROGRESSION_B
+            y = song(progression, melody_seed=i, seconds=seconds, transpose=i % 7, seed=i)
+            encode(y, path)
+        paths.append(path)
     return paths
 
 
@@ -147,13 +151,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--tracks-dir", type=Path, default=None, help="keep the renders here")
     args = parser.parse_args()
     stop_cleanly_on_sigterm()
     rows = []
     with tempfile.TemporaryDirectory(prefix="coverscope-bench-") as name:
         tmp = Path(name)
         started = time.perf_counter()
-        tracks = render_tracks(tmp / "tracks", args.tracks, args.seconds)
+        tracks = render_tracks(args.tracks_dir or tmp / "tracks", args.tracks, args.seconds)
         print(f"rendered {len(tracks)} tracks in {time.perf_counter() - started:.0f} s", flush=True)
         redis, redis_url = start_redis(tmp)
         db = EmbeddedMongo(tmp / "db").start()
