@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def run(
             time.sleep(0.5)
         database = MongoClient(db_uri)[settings.mongodb_db]
         conn = api.connection()
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         upload_ms = []
         for path in tracks:
@@ -126,6 +128,7 @@ def run(
         distinct = len(songs.distinct("audio_key"))
         return {
             "workers": workers,
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "tracks": len(tracks),
             "done": counts["done"],
             "failed": counts["failed"],
