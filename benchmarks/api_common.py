@@ -76,9 +76,11 @@ class Api:
         self.headers = {"X-API-Key": settings.api_key.get_secret_value()}
         env = child_env(settings)
         cmd = gunicorn_command("127.0.0.1", self.port, processes=processes, threads=threads)
-        self.proc = subprocess.Popen(
-            cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.log = settings.data_dir / f"gunicorn-{self.port}.log"
+        with self.log.open("wb") as log:  # gunicorn's own messages (access log: stdout)
+            self.proc = subprocess.Popen(
+                cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log
+            )
         deadline = time.monotonic() + 600  # a loaded machine takes minutes to load the model
         while True:
             try:
@@ -89,7 +91,8 @@ class Api:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 self.proc.terminate()
                 self.proc.wait(30)
-                raise RuntimeError("the API did not start")
+                tail = self.log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the API did not start:\n{tail}")
             time.sleep(0.5)
 
     def connection(self) -> http.client.HTTPConnection:
