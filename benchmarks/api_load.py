@@ -1,8 +1,8 @@
 """Mixed load through the HTTP API: closed-loop clients and open-loop arrivals, pair checks
 running alongside list, rank and job-status requests.
 
-    nice -n 10 .venv/bin/python benchmarks/api_load.py --songs 10000 --real 16 \\
-        --phase closed:50:60 --phase closed:200:60 --phase open:40:60 --json OUT
+    nice -n 10 .venv/bin/python benchmarks/api_load.py --songs 10000 --real 12 \\
+        --real-seconds 90 --phase closed:50:60 --phase closed:200:60 --phase open:250:60
 
 The library: ``--songs`` synthetic songs (random unit embeddings, inserted directly) plus
 ``--real`` chord-loop songs of ``--real-seconds`` analysed as ingestion does (the pair checks
