@@ -70,6 +70,6 @@ def test_workers_scale_out_as_interchangeable_replicas() -> None:
     assert "container_name" not in worker and "ports" not in worker  # replicas would clash
     assert re.fullmatch(r"\$\{WORKERS:-\d+\}", str(worker["deploy"]["replicas"]))
     assert worker["stop_signal"] == "SIGINT"  # Huey's graceful stop: the running job finishes
-    assert worker["environment"]["REDIS_URL"] == COMPOSE["services"]["api"]["environment"][
-        "REDIS_URL"
-    ]
+    assert (
+        worker["environment"]["REDIS_URL"] == COMPOSE["services"]["api"]["environment"]["REDIS_URL"]
+    )

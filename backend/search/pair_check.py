@@ -3,7 +3,8 @@
 The scoring runs in the ``CpuPool`` (never on a request thread) and its result is cached per
 song pair and scorer: the key holds both songs' ids and analysis keys, the scorer version and
 threshold and the model version, so a re-analysed song, a new threshold or a new model is a
-new key. The cache keeps the verdict and its passages (small); the pictures, which need the
+new key. Both analyses are looked up first even when the result is cached (from the analysis
+cache, usually), so a song whose analysis became pending answers 409 as before. The cache keeps the verdict and its passages (small); the pictures, which need the
 cross-similarity matrix, have a smaller cache of their own.
 """
 
@@ -107,11 +108,11 @@ class PairChecker:
         when the pool is full and the pair is not cached.
         """
         a, b = self.songs.get(a_id), self.songs.get(b_id)
+        first, second = self._analyses(a, b, model_version)  # raises while one is pending
         key = self._key(a, b, config, model_version)
         with self._lock:
             found = self._checks.get(key)
         if found is None:
-            first, second = self._analyses(a, b, model_version)
             found = without_matrices(self.pool.run(check_pair, first, second, config=config))
             with self._lock:
                 self._checks[key] = found
@@ -122,13 +123,13 @@ class PairChecker:
     ) -> tuple[Song, Song, PairCheck, bytes]:
         """``check`` and the PNG of the cross-similarity with the matched passages."""
         a, b = self.songs.get(a_id), self.songs.get(b_id)
+        first, second = self._analyses(a, b, model_version)  # raises while one is pending
         key = self._key(a, b, config, model_version)
         titles = (a.get("title") or "A", b.get("title") or "B")
         with self._lock:
             png = self._pictures.get((key, *titles))
             found = self._checks.get(key)
         if png is None or found is None:
-            first, second = self._analyses(a, b, model_version)
             result, png = self.pool.run(
                 checked_with_picture,
                 first,
