@@ -34,7 +34,8 @@ def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return RedisHuey(settings.queue_name, url=settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(settings.queue_name, filename=str(settings.queue_path))
+    # fsync: a job answered 202 keeps its queue message through a crash or a power cut.
+    return SqliteHuey(settings.queue_name, filename=str(settings.queue_path), fsync=True)
 
 
 @contextmanager

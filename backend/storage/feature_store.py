@@ -51,8 +51,19 @@ class FeatureStore(Protocol):
     def ping(self) -> None: ...
 
 
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename into ``folder`` durable (POSIX: fsync the directory)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalStore:
-    """Blobs as files under ``root``; writes are atomic (temp file + rename)."""
+    """Blobs as files under ``root``; writes are atomic (temp file + rename) and durable (the
+    file and its folder are fsynced before ``put`` returns, so a song document written after
+    its features never points at a file a power cut took back)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -70,7 +81,10 @@ class LocalStore:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(tmp, path)
+            _fsync_folder(path.parent)
         except OSError as exc:
             raise StorageUnavailable(f"cannot write to the feature folder: {exc}") from exc
 
