@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
 from backend.ingest.uploads import probe_upload, title_from_filename, upload_name, upload_suffix
-from backend.jobs.queue import Queue, Report
+from backend.jobs.queue import UPLOADS, Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
 from backend.storage.feature_store import FeatureStore
@@ -158,7 +158,7 @@ class Intake:
         existing = self.songs.by_audio_key(f"audio/{digest}{suffix}")
         if existing:
             return Added(song=existing)
-        upload_key = f"uploads/{digest}{suffix}"
+        upload_key = f"{UPLOADS}{digest}{suffix}"
         self.store.put(upload_key, data)
         payload: JobPayload = {
             "upload_key": upload_key,

@@ -29,6 +29,9 @@ from model.errors import CoverscopeError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
+UPLOADS = "uploads/"
+"""Where the API parks an uploaded file for its ingest job (``Intake.add_upload``)."""
+
 Report = Callable[[str, float], None]
 """Called with (stage, percent of the whole job)."""
 Runner = Callable[[Job, Report], str | None]
@@ -226,9 +229,10 @@ class Queue:
 
     def reap(self) -> int:
         """Re-run (or fail) jobs whose worker died, queue again jobs whose queue message was
-        lost, and remove the scratch folders of killed processes; returns how many jobs were
-        found."""
+        lost, remove the scratch folders of killed processes and the uploads no job awaits;
+        returns how many jobs were found."""
         reap_scratch(self.settings)
+        self.reap_uploads()
         found = 0
         while (job := self.jobs.take_orphan(self.settings.job_stale_s)) is not None:
             found += 1
@@ -242,3 +246,17 @@ class Queue:
             log.warning("job %s has waited in the queue for long; queueing it again", job["_id"])
             self.enqueue(job["_id"])
         return found
+
+    def reap_uploads(self) -> int:
+        """Remove parked uploads that no queued or running job awaits (a request that died
+        between parking the file and queueing its job, or a job that failed where its upload
+        could not be removed); returns how many went. An upload parked within the last
+        ``job_stale_s`` is left alone: its request may still be queueing its job."""
+        cutoff = time.time() - self.settings.job_stale_s
+        removed = 0
+        for key in self.store.written_before(UPLOADS, cutoff):
+            if not self.jobs.awaits_upload(key):
+                self.store.delete(key)
+                removed += 1
+                log.info("removed orphaned upload %s", key)
+        return removed

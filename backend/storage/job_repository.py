@@ -192,6 +192,14 @@ class JobRepository:
         )
 
     @guarded
+    def awaits_upload(self, upload_key: str) -> bool:
+        """Whether a queued or running job will still read the upload parked at that key."""
+        found = self.jobs.find_one(
+            {"payload.upload_key": upload_key, "status": {"$in": list(ACTIVE)}}, {"_id": 1}
+        )
+        return found is not None
+
+    @guarded
     def take_lost(self, lost_after: float) -> Job | None:
         """Atomically take one job queued and untouched for ``lost_after`` seconds (its queue
         message may be lost), touching it so that it is not taken again for as long."""

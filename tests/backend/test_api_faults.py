@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
+from backend.storage.documents import JobPayload
 from backend.storage.embedded import EmbeddedMongo, free_port
 from tests.backend.stack import Stack, build_stack, wait_until
 
@@ -137,3 +140,22 @@ def test_accepted_jobs_outlive_database_outages(tmp_path: Path, audio_server: st
     finally:
         stack.stop_worker()
         db.stop()
+
+
+def test_the_reaper_removes_uploads_no_job_awaits(stack: Stack) -> None:
+    """A request that died between parking its upload and queueing its job leaves the file
+    behind: the reaper removes it once it is older than ``job_stale_s``, and keeps an upload a
+    queued job still awaits, and one just parked (its request may still be queueing)."""
+    store = stack.components.store
+    orphan, awaited, fresh = (f"uploads/{c * 64}.m4a" for c in "abc")
+    for key in (orphan, awaited, fresh):
+        store.put(key, b"\0" * 1000)
+    old = time.time() - stack.settings.job_stale_s - 60
+    for key in (orphan, awaited):
+        os.utime(stack.settings.feature_dir / key, (old, old))
+    payload: JobPayload = {"upload_key": awaited, "filename": "x.m4a", "claim": "upload:b"}
+    stack.components.jobs.create("ingest_upload", "x.m4a", payload)
+
+    assert stack.components.queue.reap_uploads() == 1
+    assert not (stack.settings.feature_dir / orphan).exists()
+    assert store.get(awaited) and store.get(fresh)

@@ -103,7 +103,7 @@ def add(served: Served, url: str) -> str:
 
 def downloading(served: Served, job_id: str) -> bool:
     found = job(served, job_id)
-    return found["stage"] == "downloading" and found["progress"] > 0
+    return bool(found["stage"] == "downloading" and found["progress"] > 0)
 
 
 def api_workers(served: Served) -> list[int]:
