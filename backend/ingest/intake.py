@@ -7,6 +7,7 @@ worker lists its videos (yt-dlp, which can take a while) and queues a job for ea
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -102,7 +103,11 @@ class Intake:
                     job = self.jobs.create(kind, source, payload, job_id=job_id)
                     self.queue.enqueue(job_id)
                 except BaseException:
-                    self.jobs.release(key, job_id)  # the next request must not wait on it
+                    # Refused, so not left queued for the reaper to run later; and the next
+                    # request must not wait on its claim.
+                    with contextlib.suppress(CoverscopeError):
+                        self.jobs.fail(job_id, "it could not be queued")
+                    self.jobs.release(key, job_id)
                     raise
                 return Added(job=job)
             held = self._wait_for_job(holder)

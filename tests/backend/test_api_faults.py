@@ -10,6 +10,7 @@ from typing import Any
 
 from backend.storage.documents import JobPayload
 from backend.storage.embedded import EmbeddedMongo, free_port
+from backend.storage.feature_store import GCSStore
 from tests.backend.stack import Stack, build_stack, wait_until
 
 
@@ -159,3 +160,13 @@ def test_the_reaper_removes_uploads_no_job_awaits(stack: Stack) -> None:
     assert stack.components.queue.reap_uploads() == 1
     assert not (stack.settings.feature_dir / orphan).exists()
     assert store.get(awaited) and store.get(fresh)
+
+
+def test_a_bucket_lists_uploads_written_before_a_time(gcs_emulator: str) -> None:
+    """The reaper's listing on a bucket (with a key prefix), against the GCS emulator."""
+    store = GCSStore("reaper-listing", "coverscope/features", timeout=5.0)
+    store.ensure_bucket()
+    store.put("uploads/parked.m4a", b"\0" * 10)
+    store.put("audio/song.m4a", b"\0" * 10)
+    assert store.written_before("uploads/", time.time() + 60) == ["uploads/parked.m4a"]
+    assert store.written_before("uploads/", time.time() - 3600) == []
