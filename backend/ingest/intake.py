@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
-from backend.ingest.uploads import probe_upload, title_from_filename, upload_name, upload_suffix
-from backend.jobs.queue import UPLOADS, Queue, Report
+from backend.ingest.uploads import (
+    UPLOADS,
+    probe_upload,
+    title_from_filename,
+    upload_name,
+    upload_suffix,
+)
+from backend.jobs.queue import Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
 from backend.storage.feature_store import FeatureStore

@@ -1,10 +1,11 @@
 """Background jobs on Huey: SQLite on one machine, Redis when workers are spread out.
 
-The queue message is a job id (a retry's also says since when the outage lasts); the job record (``JobRepository``) carries status, stage,
-progress and the reason of a failure. A worker heartbeats the record while it runs, so a
-worker that dies mid-job leaves a stale heartbeat that any worker later re-runs (or fails once
-it has used its attempts). A job meeting a database or bucket outage is retried with backoff for
-as long as ``Settings.job_outage_s`` (see ``Queue``).
+The queue message is a job id (a retry's also says since when its outage lasts); the job record
+(``JobRepository``) carries status, stage, progress and the reason of a failure. A worker
+heartbeats the record while it runs, so a worker that dies mid-job leaves a stale heartbeat
+that any worker later re-runs (or fails once it has used its attempts). A job meeting a
+database or bucket outage is retried with backoff for as long as ``Settings.job_outage_s``
+(see ``Queue``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from backend.backoff import Backoff
 from backend.ingest.scratch import reap_scratch
+from backend.ingest.uploads import UPLOADS
 from backend.settings import Settings
 from backend.storage.documents import Job
 from backend.storage.feature_store import FeatureStore
@@ -28,9 +30,6 @@ from backend.storage.job_repository import JobRepository
 from model.errors import CoverscopeError, StorageUnavailable
 
 log = logging.getLogger(__name__)
-
-UPLOADS = "uploads/"
-"""Where the API parks an uploaded file for its ingest job (``Intake.add_upload``)."""
 
 Report = Callable[[str, float], None]
 """Called with (stage, percent of the whole job)."""
