@@ -154,6 +154,8 @@ def finish_spec(app: APIFlask, spec: dict[str, Any], *, private_reads: bool) -> 
                     views.get((path, method)),
                     keyed=needs_key(method.upper(), path, private_reads=private_reads),
                 )
+    for name, component in spec["components"]["schemas"].items():
+        component.update(getattr(getattr(schemas, name, None), "OPENAPI_EXTRA", {}))
     _dedupe_components(spec)
     return spec
 

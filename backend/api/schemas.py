@@ -7,9 +7,10 @@ always there and what only sometimes is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from apiflask import Schema, fields, validators
+from marshmallow import ValidationError, validates_schema
 
 from backend.api.errors import error_codes
 from backend.search.ranking import MAX_RERANK
@@ -149,10 +150,21 @@ class ExistingSong(Schema):
 
 
 class BulkIn(Schema):
+    """URLs, a playlist, or both (at least one)."""
+
+    OPENAPI_EXTRA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+    """What marshmallow fields cannot say: ``contract.finish_spec`` adds it to the component."""
+
     urls = fields.List(
-        fields.String(validate=validators.Length(max=2048)), validate=validators.Length(max=500)
+        fields.String(validate=validators.Length(min=1, max=2048)),
+        validate=validators.Length(min=1, max=500),
     )
-    playlist = fields.String(validate=validators.Length(max=2048))
+    playlist = fields.String(validate=validators.Length(min=1, max=2048))
+
+    @validates_schema
+    def one_given(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Send urls, a playlist, or both.")
 
 
 class BulkCsv(Schema):
