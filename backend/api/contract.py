@@ -110,6 +110,27 @@ def _dedupe_components(spec: dict[str, Any]) -> None:
     spec.update(json.loads(text))
 
 
+def _nullable_refs(node: Any) -> Any:
+    """apispec writes a nullable nested schema as ``anyOf: [{type: object, nullable}, {$ref}]``,
+    whose first branch admits any object; OpenAPI 3.0 says it as ``{allOf: [{$ref}],
+    nullable: true}``."""
+    if isinstance(node, list):
+        return [_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_refs(value) for key, value in node.items()}
+    branches = node.get("anyOf")
+    if (
+        isinstance(branches, list)
+        and len(branches) == 2
+        and branches[0] == {"nullable": True, "type": "object"}
+        and set(branches[1]) == {"$ref"}
+    ):
+        del node["anyOf"]
+        node |= {"allOf": [branches[1]], "nullable": True}
+    return node
+
+
 def _views_by_operation(app: APIFlask) -> dict[tuple[str, str], Any]:
     views = {}
     for rule in app.url_map.iter_rules():
@@ -157,7 +178,7 @@ def finish_spec(app: APIFlask, spec: dict[str, Any], *, private_reads: bool) -> 
     for name, component in spec["components"]["schemas"].items():
         component.update(getattr(getattr(schemas, name, None), "OPENAPI_EXTRA", {}))
     _dedupe_components(spec)
-    return spec
+    return dict(_nullable_refs(spec))
 
 
 def _finish_operation(operation: dict[str, Any], view: Any, *, keyed: bool) -> None:

@@ -1642,7 +1642,7 @@ export interface components {
       note: string | null;
       /** @description percent, 0-100 */
       progress: number;
-      result: (Record<string, never> | null) | components["schemas"]["JobResult"];
+      result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
       /** @enum {string} */
@@ -1773,7 +1773,7 @@ export interface components {
       prior?: number | null;
       status?: string;
       target_fpr?: number | null;
-      threshold_fit?: (Record<string, never> | null) | components["schemas"]["ThresholdFit"];
+      threshold_fit?: components["schemas"]["ThresholdFit"] | null;
       tracks?: number | null;
       true_positive_rate_on_positives?: number | null;
     };
