@@ -98,7 +98,7 @@ class VectorIndex:
         self._poller: threading.Thread | None = None
         self._song_ann: SongAnn | None = None
         self._builder: threading.Thread | None = None
-        self._saved_at = 0.0
+        self._saved_at = time.monotonic()
 
     def snapshot(self) -> Snapshot:
         """The current snapshot (loaded on first use)."""
