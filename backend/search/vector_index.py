@@ -204,10 +204,10 @@ class VectorIndex:
         """Train and fill a new index for ``snap`` (background thread), then swap it in."""
         try:
             built = self._timed_build(ids, snap.matrix)
-            with self._lock:
+            with self._lock:  # saved under the lock: no ``sync`` may change it half-written
                 self._song_ann = built
                 self._snapshot = self._with_ann(snap, built, ids)
-            self._save(built)
+                self._save(built)
         except Exception:
             log.exception("vector index build failed; the previous snapshot keeps serving")
 
