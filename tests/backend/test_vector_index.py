@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.search.ann import REDUCED_DIM
 from backend.search.song_ann import SongAnn, store_key
 from backend.search.vector_index import VectorIndex
 from backend.settings import Settings
@@ -24,7 +25,9 @@ from backend.storage.feature_store import LocalStore
 from backend.storage.song_repository import SongRepository
 from model.verdict import Calibration
 
-DIM = 16
+DIM = 96
+"""Above ``ann.REDUCED_DIM``, so the projection runs too."""
+SPAN = 24
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -33,10 +36,14 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 
 def clustered(n: int, *, seed: int) -> np.ndarray:
-    """``n`` unit vectors around 30 centres (works with several versions), (n, DIM)."""
+    """``n`` unit vectors around 30 centres (works with several versions), (n, DIM), whose
+    variance lies in a ``SPAN``-dimensional subspace like real embeddings' (a few dozen
+    directions), plus a little isotropic noise."""
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((30, DIM))
-    return unit(centres[rng.integers(30, size=n)] + 0.35 * rng.standard_normal((n, DIM)))
+    basis = np.linalg.qr(np.random.default_rng(0).standard_normal((DIM, SPAN)))[0]
+    centres = rng.standard_normal((30, SPAN))
+    inner = centres[rng.integers(30, size=n)] + 0.35 * rng.standard_normal((n, SPAN))
+    return unit(inner @ basis.T + 0.01 * rng.standard_normal((n, DIM)))
 
 
 def fresh_repo(mongo: EmbeddedMongo) -> SongRepository:
@@ -86,6 +93,7 @@ def test_approximate_search_with_every_cell_probed_equals_exact_search(
     index = VectorIndex(repo, "v1", Calibration, check_every=0.0, ann_above=100)
     snap = index.snapshot()
     assert snap.ann is not None and snap.ann.size == 400 and snap.ann.lists > 1
+    assert snap.ann.dims == REDUCED_DIM < DIM
     snap.ann.probes = snap.ann.lists
     queries = unit(vectors[:20] + 0.2 * np.random.default_rng(5).standard_normal((20, DIM)))
     for query in queries:
