@@ -63,7 +63,8 @@ def exact_top(matrix: np.ndarray, queries: np.ndarray, *, k: int) -> np.ndarray:
     found = []
     for start in range(0, len(queries), 32):
         sims = queries[start : start + 32] @ matrix.T
-        found.append(np.argpartition(-sims, k - 1, axis=1)[:, :k])
+        # A copy: the slice alone would keep each (32, n) partition alive.
+        found.append(np.argpartition(-sims, k - 1, axis=1)[:, :k].copy())
     return np.concatenate(found)
 
 
