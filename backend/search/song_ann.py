@@ -42,29 +42,24 @@ class SongAnn:
         ann.add(np.arange(len(ids), dtype=np.int64), matrix)
         return cls(ann, list(ids))
 
-    def changed_share(self, ids: list[str]) -> float:
-        """Share of the library (``ids``) new since this index, plus songs it holds that are gone."""
-        present = set(ids)
-        new = sum(1 for song in ids if song not in self.label_of)
-        gone = sum(1 for song in self.label_of if song not in present)
-        return (new + gone) / max(1, len(ids))
-
-    def stale(self, ids: list[str]) -> bool:
-        """Whether ``ids`` calls for retraining rather than ``sync``."""
-        return self.ann.outgrown(len(ids)) or self.changed_share(ids) > REBUILD_SHARE
-
-    def sync(self, ids: list[str], matrix: np.ndarray) -> None:
+    def sync(self, ids: list[str], matrix: np.ndarray) -> bool:
         """Add the songs of ``ids`` (row i of ``matrix`` is ``ids[i]``) the index lacks and drop
-        those it holds that ``ids`` lacks. A song's vector is taken to be unchanged while its
-        model version is (vectors of another model never reach this index)."""
+        those it holds that ``ids`` lacks; returns ``False``, changing nothing, when the
+        library calls for retraining instead (outgrown, or more than ``REBUILD_SHARE`` of it
+        new or gone). A song's vector is taken to be unchanged while its model version is
+        (vectors of another model never reach this index)."""
+        if self.ann.outgrown(len(ids)):
+            return False
         present = set(ids)
         gone = [song for song in self.label_of if song not in present]
+        new = [row for row, song in enumerate(ids) if song not in self.label_of]
+        if len(new) + len(gone) > REBUILD_SHARE * max(1, len(ids)):
+            return False
         if gone:
             labels = np.array([self.label_of.pop(song) for song in gone], dtype=np.int64)
             self.ann.remove(labels)
             for label in labels:
                 self.ids[int(label)] = ""
-        new = [row for row, song in enumerate(ids) if song not in self.label_of]
         if new:
             first = len(self.ids)
             for offset, row in enumerate(new):
@@ -74,6 +69,7 @@ class SongAnn:
             self.ann.add(labels, matrix[np.array(new)])
         if gone or new:
             log.info("vector index: %d songs added, %d removed in place", len(new), len(gone))
+        return True
 
     def rows(self, ids: list[str]) -> np.ndarray:
         """Label -> row of ``ids`` (-1 for labels not in it), int64 of ``len(self.ids)``."""

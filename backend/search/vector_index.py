@@ -161,7 +161,11 @@ class VectorIndex:
             if vector is not None:
                 songs.append(doc)
                 vectors.append(vector)
-        matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, 1), np.float32)
+        matrix = (
+            np.stack(vectors).astype(np.float32, copy=False)
+            if vectors
+            else np.zeros((0, 1), np.float32)
+        )
         del vectors
         log.info(
             "vector index: %d songs loaded in %.2f s", len(songs), time.perf_counter() - started
@@ -183,8 +187,7 @@ class VectorIndex:
         if self._song_ann is None and self._snapshot is None and self.store is not None:
             self._song_ann = SongAnn.load(self.store, self.model_version)
         current = self._song_ann
-        if current is not None and not current.stale(ids):
-            current.sync(ids, matrix)
+        if current is not None and current.sync(ids, matrix):
             self._snapshot = self._with_ann(snap, current, ids)
             if time.monotonic() - self._saved_at >= self.save_every:
                 self._save(current)
