@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -118,7 +119,12 @@ def queries(model: EmbeddingModel, known: np.ndarray, *, n: int, seed: int = 1) 
     return np.concatenate([_unit(picked + noise), strangers])
 
 
-def spectrum_summary(x: np.ndarray, *, top: int = 5) -> dict[str, object]:
+class Spectrum(TypedDict):
+    top_shares: list[float]
+    effective_dim: float
+
+
+def spectrum_summary(x: np.ndarray, *, top: int = 5) -> Spectrum:
     """The covariance spectrum of unit embeddings ``x`` (n, dim): the share of variance of the
     ``top`` axes and the participation ratio (sum l)^2 / sum l^2, the effective dimension."""
     values = np.clip(np.linalg.eigvalsh(np.cov(x.T.astype(np.float64)))[::-1], 0.0, None)
