@@ -17,13 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable
 
 import numpy as np
 
-from backend.search.ann import AnnIndex
+from backend.search.snapshot import Library, Snapshot
 from backend.search.song_ann import SongAnn
 from backend.storage.documents import Song
 from backend.storage.feature_store import FeatureStore
@@ -31,32 +29,6 @@ from model.errors import CoverscopeError
 from model.verdict import Calibration
 
 log = logging.getLogger(__name__)
-
-
-class Library(Protocol):
-    """What the index reads from the library (``SongRepository`` in the app)."""
-
-    def version(self) -> int: ...
-
-    def catalog(self, model_version: str) -> Iterator[tuple[Song, np.ndarray | None]]: ...
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    version: int
-    model_version: str
-    matrix: np.ndarray
-    songs: list[Song]
-    calibration: Calibration
-    positions: dict[str, int] = field(default_factory=dict)
-    ann: AnnIndex | None = None
-    """The approximate index for large libraries, else ``None`` (exact search)."""
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    """``ann`` label -> row of ``matrix`` (-1: not in this snapshot)."""
-    catalog: list[Song] = field(default_factory=list)
-    """Every song of the library (any model version), for listing and search."""
-    orders: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    """Catalog positions sorted by (field, order), computed on first use."""
 
 
 def shortlist_size(k: int) -> int:
@@ -98,6 +70,8 @@ class VectorIndex:
         self._poller: threading.Thread | None = None
         self._song_ann: SongAnn | None = None
         self._builder: threading.Thread | None = None
+        self._failed_version: int | None = None
+        """Library version whose background build failed: not retried until it changes."""
         self._saved_at = time.monotonic()
 
     def snapshot(self) -> Snapshot:
@@ -123,6 +97,8 @@ class VectorIndex:
             if self._snapshot is not None and self._snapshot.version == version:
                 return False
             if self._builder is not None and self._builder.is_alive():
+                return False
+            if version == self._failed_version:
                 return False
             return self._load(version)
 
@@ -184,8 +160,8 @@ class VectorIndex:
             self._song_ann = None
             self._snapshot = snap
             return True
-        if self._song_ann is None and self._snapshot is None and self.store is not None:
-            self._song_ann = SongAnn.load(self.store, self.model_version)
+        if self._song_ann is None and self._snapshot is None:
+            self._song_ann = self._saved()
         current = self._song_ann
         if current is not None and current.sync(ids, matrix):
             self._snapshot = self._with_ann(snap, current, ids)
@@ -212,6 +188,7 @@ class VectorIndex:
                 self._snapshot = self._with_ann(snap, built, ids)
                 self._save(built)
         except Exception:
+            self._failed_version = snap.version
             log.exception("vector index build failed; the previous snapshot keeps serving")
 
     def _timed_build(self, ids: list[str], matrix: np.ndarray) -> SongAnn:
@@ -242,6 +219,18 @@ class VectorIndex:
             song_ann.rows(ids),
             snap.catalog,
         )
+
+    def _saved(self) -> SongAnn | None:
+        """The index saved in the store for this model, if any can be read."""
+        if self.store is None:
+            return None
+        try:
+            return SongAnn.load(self.store, self.model_version)
+        except CoverscopeError as exc:
+            log.warning("saved vector index not read: %s", exc.message)
+        except (ValueError, KeyError, RuntimeError) as exc:  # a damaged file: retrain
+            log.warning("saved vector index unreadable, retraining: %s", exc)
+        return None
 
     def _save(self, song_ann: SongAnn) -> None:
         if self.store is None:

@@ -147,6 +147,12 @@ def test_index_saved_in_the_feature_store_is_loaded_not_retrained(
         with_extra = set(old) | set(extra)
         assert set(new) <= with_extra, q
 
+    # A damaged file is not trusted: the next process retrains (and saves a good one).
+    store.put(store_key("v1"), b"not an index")
+    third = GatedIndex(repo, "v1", Calibration, check_every=0.0, ann_above=100, store=store)
+    assert [hits(third, q) for q in queries] == after and third.builds == 1
+    assert SongAnn.load(store, "v1") is not None
+
 
 def test_rebuild_after_reembedding_runs_in_the_background_and_swaps_atomically(
     mongo: EmbeddedMongo,
