@@ -83,7 +83,7 @@ class SongAnn:
         np.savez(
             buffer,
             index=np.frombuffer(self.ann.to_bytes(), dtype=np.uint8),
-            ids=np.array(self.ids, dtype=str),
+            ids=np.array([song.encode() for song in self.ids], dtype=bytes),  # 1 byte a char
             trained_for=np.array(self.ann.trained_for, dtype=np.int64),
         )
         store.put(store_key(model_version), buffer.getvalue())
@@ -99,5 +99,5 @@ class SongAnn:
             ann = AnnIndex.from_bytes(
                 saved["index"].tobytes(), trained_for=int(saved["trained_for"])
             )
-            ids = [str(song) for song in saved["ids"]]
+            ids = [song.decode() for song in saved["ids"].tolist()]
         return cls(ann, ids)
