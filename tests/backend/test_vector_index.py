@@ -110,12 +110,17 @@ def test_added_song_is_found_and_removed_song_gone_without_retraining(
     vectors = clustered(300, seed=1)
     ids = add_songs(repo, vectors)
     index = GatedIndex(repo, "v1", Calibration, check_every=0.0, ann_above=100)
-    ann = index.snapshot().ann
+    before = index.snapshot()
+    ann = before.ann
     assert ann is not None and index.builds == 1
     query = unit(np.random.default_rng(9).standard_normal(DIM))
     (new_id,) = add_songs(repo, unit(query + 0.01 * np.ones(DIM))[None])
     assert hits(index, query)[0] == new_id
     assert index.snapshot().ann is ann and ann.size == 301 and index.builds == 1
+    # A request still holding the earlier snapshot shares the grown index but answers from
+    # its own songs only.
+    earlier = [str(doc["_id"]) for doc, _ in index.nearest(query, limit=10, snap=before)]
+    assert new_id not in earlier and set(earlier) <= set(ids)
     closest = hits(index, vectors[7], k=1)[0]
     assert closest == ids[7]
     repo.delete(closest)
