@@ -66,6 +66,7 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         embedder.version,
         lambda: embedder.calibration,
         check_every=index_check_every,
+        store=storage.store,
     )
     return Components(
         settings=settings,
