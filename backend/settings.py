@@ -55,7 +55,18 @@ class Settings(BaseSettings):
         default=200 * 1024 * 1024, validation_alias="MAX_DOWNLOAD_BYTES"
     )
     job_retries: int = Field(default=2, validation_alias="JOB_RETRIES")
+    """A job whose worker died is run again this many times, then failed."""
     job_retry_delay_s: float = Field(default=5.0, validation_alias="JOB_RETRY_DELAY_S")
+    """The first wait of a job retrying through an outage; it doubles up to ``JOB_RETRY_CAP_S``."""
+    job_retry_cap_s: float = Field(default=60.0, validation_alias="JOB_RETRY_CAP_S")
+    job_outage_s: float = Field(default=900.0, validation_alias="JOB_OUTAGE_S")
+    """A job keeps retrying through a database or bucket outage this long, then fails with the
+    reason. Far longer than a restart: ``serve`` restarts a dead database within seconds. While
+    the database itself is down no failure can be recorded: the job keeps waiting for it and
+    runs when it returns."""
+    job_lost_s: float = Field(default=1800.0, validation_alias="JOB_LOST_S")
+    """A job still queued and untouched this long is queued again, in case its queue message was
+    lost (a duplicate message is harmless: only one can start a job)."""
     job_stale_s: float = Field(default=60.0, validation_alias="JOB_STALE_S")
     """A running job whose heartbeat is older than this is considered orphaned."""
     scratch_grace_s: float = Field(default=6 * 3600.0, validation_alias="SCRATCH_GRACE_S")

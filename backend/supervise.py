@@ -17,6 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backend.backoff import Backoff
+
+__all__ = ["Backoff", "Child", "Supervisor", "die_with_parent"]
+
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
@@ -37,21 +41,6 @@ def die_with_parent() -> None:
     prctl = _prctl()
     if prctl is not None:
         prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How long to wait before restarting a child that died."""
-
-    initial_s: float = 0.5
-    factor: float = 2.0
-    cap_s: float = 30.0
-    stable_s: float = 60.0
-    """A child that ran this long before dying is restarted after ``initial_s`` again."""
-
-    def delay(self, *, failures: int) -> float:
-        """The wait after the ``failures``-th death in a row (``failures >= 1``)."""
-        return float(min(self.cap_s, self.initial_s * self.factor ** max(0, failures - 1)))
 
 
 @dataclass

@@ -65,6 +65,12 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _bench_index(args: argparse.Namespace) -> int:
+    from training.bench_index import main as bench_index_main
+
+    return bench_index_main(args)
+
+
 def _train(args: argparse.Namespace) -> int:
     from training.train import main as train_main
 
@@ -178,6 +184,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--pair-seconds", type=float, default=240.0, help="length of each song of a scored pair"
     )
     bench.set_defaults(handler=_bench)
+    benches = bench.add_subparsers(dest="bench", metavar="{index}")
+    index = benches.add_parser(
+        "index",
+        help="top-10 latency, recall and build time of the library index on synthetic embeddings",
+    )
+    index.add_argument("--n", type=int, default=100_000, help="songs in the library")
+    index.add_argument("--queries", type=int, default=1000)
+    index.add_argument("--k", type=int, default=10)
+    index.add_argument("--add", type=int, default=1000, help="songs added after the build")
+    index.add_argument("--seed", type=int, default=0)
+    index.add_argument(
+        "--real",
+        type=Path,
+        default=Path("cache/features/calibration/analysis-v1-1.1.0"),
+        help="calibration analyses whose embeddings fit the generator (never Covers80)",
+    )
+    index.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    index.set_defaults(handler=_bench_index)
 
     train = sub.add_parser("train", help="train the embedding CNN from a config")
     train.add_argument("--config", type=Path, required=True)

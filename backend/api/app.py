@@ -8,11 +8,11 @@ import warnings
 
 from apiflask import APIBlueprint, APIFlask
 
-from backend.api import check, errors, health, jobs, json_body, rank, security, songs
+from backend.api import check, contract, errors, health, jobs, json_body, rank, security, songs
 from backend.api import map as map_api
 from backend.api import model as model_api
 from backend.api.components import EXTENSION, Components, build_components
-from backend.api.web import docs_assets_blueprint, frontend_blueprint
+from backend.api.web import PagePath, docs_assets_blueprint, frontend_blueprint
 from backend.settings import Settings
 from backend.storage.embedded import EmbeddedMongo
 from model.embed import Embedder
@@ -57,6 +57,8 @@ def create_app(
         INFO={"description": "Is this the same song? Ranks a music library by similarity."},
     )
     app.extensions[EXTENSION] = components
+    app.url_map.converters.update(songs.CONVERTERS, page=PagePath)
+    contract.register(app, private_reads=settings.private_reads)
     errors.register(app)
     security.register(app, settings)  # the key is checked before the body is read
     json_body.register(app)

@@ -10,6 +10,7 @@ from flask import Response
 
 from backend.api import schemas
 from backend.api.components import Components, components
+from backend.api.contract import documents
 from backend.api.serialize import song_out
 from backend.search.report import evidence_report
 from backend.storage.documents import Song
@@ -53,6 +54,7 @@ def check(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/<a>/<b>/similarity.png")
+@documents(files={200: (("image/png",), "The picture")})
 @bp.doc(
     summary="PNG of the cross-similarity matrix with the matched passages outlined",
     responses=PENDING,
@@ -65,10 +67,11 @@ def similarity_image(a: str, b: str) -> Response:
 
 
 @bp.get("/report")
+@documents(files={200: (("text/html",), "The report")})
 @bp.input(schemas.CheckQuery, location="query", arg_name="query")
 @bp.doc(
     summary="A printable, self-contained HTML evidence report of a check",
-    responses={200: "The report (text/html)", **PENDING},
+    responses=PENDING,
 )
 def report(query: dict[str, Any]) -> Response:
     c = components()

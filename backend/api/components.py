@@ -70,6 +70,7 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         embedder.version,
         lambda: embedder.calibration,
         check_every=index_check_every,
+        store=storage.store,
     )
     analyses = AnalysisCache(storage.store)
     pool = CpuPool(processes=settings.check_processes, queue=settings.check_queue, preload=PRELOAD)

@@ -62,6 +62,21 @@ HTTP_CODES = {
 }
 
 
+INTERNAL = "internal_error"
+
+
+def error_codes() -> list[str]:
+    """Every ``code`` an error body can carry: each ``CoverscopeError`` class's (subclasses
+    included), the plain HTTP errors' and the unexpected error's."""
+    codes = set(HTTP_CODES.values()) | {INTERNAL, "error"}
+    pending: list[type[CoverscopeError]] = [CoverscopeError]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)
+        pending.extend(cls.__subclasses__())
+    return sorted(codes)
+
+
 def body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -120,4 +135,4 @@ def register(app: APIFlask) -> None:
         if isinstance(exc, HTTPException):
             return exc
         log.exception("unhandled error")
-        return body("internal_error", "Something went wrong on our side."), 500
+        return body(INTERNAL, "Something went wrong on our side."), 500

@@ -8,6 +8,7 @@ from apiflask import APIBlueprint
 
 from backend.api import schemas
 from backend.api.components import components
+from backend.api.contract import documents
 from backend.jobs.liveness import worker_status
 from model.errors import CoverscopeError
 
@@ -15,8 +16,10 @@ bp = APIBlueprint("health", __name__, url_prefix="/api", tag="Health")
 
 
 @bp.get("/health")
+@documents(
+    responses={503: (schemas.Health, "The database, the feature store or the job queue is down")}
+)
 @bp.output(schemas.Health)
-@bp.doc(responses={503: "The database, the feature store or the job queue is unreachable"})
 def health() -> tuple[dict[str, Any], int]:
     """Each dependency's state ("ok" or why not). The worker's is reported but does not make
     the answer 503: reads and searches work without one, and queued jobs wait for it."""

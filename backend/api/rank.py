@@ -10,6 +10,7 @@ from flask import Response, jsonify, request
 
 from backend.api import schemas
 from backend.api.components import components
+from backend.api.contract import documents
 from backend.api.serialize import song_out
 from backend.ingest.scratch import scratch_folder
 from backend.ingest.uploads import upload_name, upload_suffix
@@ -75,9 +76,13 @@ def _rerank(results: list[Ranked], analysis: SongAnalysis, *, count: int) -> lis
 
 
 @bp.post("")
+@documents(body={"multipart/form-data": schemas.ClipForm})
 @bp.input(schemas.RankUploadQuery, location="query", arg_name="query")
 @bp.output(schemas.Rank)
-@bp.doc(summary="Rank the library against an uploaded clip (multipart field 'file')")
+@bp.doc(
+    summary="Rank the library against an uploaded clip (multipart field 'file')",
+    responses={422: "Not decodable audio"},
+)
 def rank_clip(query: dict[str, Any]) -> Response:
     s = components()
     upload = request.files.get("file")

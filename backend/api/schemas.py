@@ -1,40 +1,97 @@
-"""Request and response schemas, declared once: they validate input and publish the OpenAPI spec."""
+"""Request and response schemas, declared once: they validate input and publish the OpenAPI spec.
+
+Output schemas mark ``required`` exactly the fields every answer carries (``allow_none`` those
+that may be null), so the spec, the generated web client and the fuzz test agree on what is
+always there and what only sometimes is.
+"""
 
 from __future__ import annotations
 
-from apiflask import Schema, fields, validators
+from typing import Any, ClassVar
 
+from apiflask import Schema, fields, validators
+from marshmallow import ValidationError, validates_schema
+
+from backend.api.errors import error_codes
 from backend.search.ranking import MAX_RERANK
 from backend.storage.song_repository import SORTABLE
 
+JOB_KINDS = ("ingest_url", "ingest_upload", "reembed", "expand_playlist", "backfill_analyses")
+JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STAGES = (
+    "queued",
+    "downloading",
+    "extracting",
+    "embedding",
+    "analysing",
+    "listing",
+    "queueing",
+    "done",
+    "failed",
+)
+SOURCES = ("youtube", "upload", "web")
+MAX_TITLE = 300
+
+
+def ref(name: str) -> dict[str, str]:
+    """An OpenAPI reference to the component schema ``name``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def one_of(*variants: dict[str, Any], description: str) -> fields.Raw:
+    """A field that is exactly one of ``variants`` (JSON schemas), dumped as given."""
+    return fields.Raw(required=True, metadata={"oneOf": list(variants), "description": description})
+
+
+def binary(description: str) -> fields.Raw:
+    """A required file field of a multipart form (the handler reads it from ``request.files``)."""
+    return fields.Raw(
+        required=True, metadata={"type": "string", "format": "binary", "description": description}
+    )
+
+
+class ErrorDetail(Schema):
+    code = fields.String(
+        required=True,
+        validate=validators.OneOf(error_codes()),
+        metadata={"description": "stable and machine-readable"},
+    )
+    message = fields.String(required=True, metadata={"description": "for a person"})
+
 
 class Error(Schema):
-    error = fields.Dict(
-        metadata={"example": {"code": "not_found", "message": "No song with id x."}}
+    """Every error the API answers, whatever its status."""
+
+    error = fields.Nested(
+        ErrorDetail,
+        required=True,
+        metadata={"example": {"code": "not_found", "message": "No song with id x."}},
     )
 
 
 class Song(Schema):
-    id = fields.String()
-    title = fields.String()
-    artist = fields.String()
-    source = fields.String(metadata={"description": "youtube | upload | web"})
-    url = fields.String(allow_none=True)
-    video_id = fields.String(allow_none=True)
-    filename = fields.String(allow_none=True)
-    duration = fields.Float(allow_none=True)
-    tags = fields.List(fields.String())
-    notes = fields.String()
-    model_version = fields.String()
-    created_at = fields.String()
-    updated_at = fields.String()
-    audio_url = fields.String()
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    artist = fields.String(required=True)
+    source = fields.String(required=True, allow_none=True, validate=validators.OneOf(SOURCES))
+    url = fields.String(required=True, allow_none=True)
+    video_id = fields.String(required=True, allow_none=True)
+    filename = fields.String(required=True, allow_none=True)
+    duration = fields.Float(required=True, allow_none=True, metadata={"description": "seconds"})
+    tags = fields.List(fields.String(), required=True)
+    notes = fields.String(required=True)
+    model_version = fields.String(
+        required=True, allow_none=True, metadata={"description": "the model that embedded it"}
+    )
+    created_at = fields.String(required=True, allow_none=True)
+    updated_at = fields.String(required=True, allow_none=True)
+    audio_url = fields.String(required=True)
 
 
 class NotAnalysable(Schema):
-    song_id = fields.String()
-    title = fields.String()
-    reason = fields.String()
+    song_id = fields.String(required=True)
+    title = fields.String(required=True)
+    reason = fields.String(required=True)
 
 
 class JobResult(Schema):
@@ -46,61 +103,90 @@ class JobResult(Schema):
 
 
 class Job(Schema):
-    id = fields.String()
-    kind = fields.String(
-        metadata={
-            "description": "ingest_url | ingest_upload | reembed | expand_playlist"
-            " | backfill_analyses"
-        }
-    )
-    status = fields.String(metadata={"description": "queued | running | done | failed"})
-    stage = fields.String(
-        metadata={
-            "description": "queued | downloading | extracting | embedding | analysing"
-            " | listing | queueing | done | failed"
-        }
-    )
-    progress = fields.Integer()
-    song_id = fields.String(allow_none=True)
-    error = fields.String(allow_none=True)
-    source = fields.String(allow_none=True)
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validators.OneOf(JOB_KINDS))
+    status = fields.String(required=True, validate=validators.OneOf(JOB_STATUSES))
+    stage = fields.String(required=True, validate=validators.OneOf(JOB_STAGES))
+    progress = fields.Integer(required=True, metadata={"description": "percent, 0-100"})
+    song_id = fields.String(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, allow_none=True)
     note = fields.String(
+        required=True,
         allow_none=True,
         metadata={"description": "what a playlist job queued, or why a job was re-run"},
     )
-    attempts = fields.Integer()
-    created_at = fields.String()
-    updated_at = fields.String()
-    result = fields.Nested(JobResult, allow_none=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True, allow_none=True)
+    updated_at = fields.String(required=True, allow_none=True)
+    result = fields.Nested(JobResult, required=True, allow_none=True)
 
 
 class AddSong(Schema):
     url = fields.String(required=True, validate=validators.Length(min=1, max=2048))
-    title = fields.String(validate=validators.Length(max=300))
-    artist = fields.String(validate=validators.Length(max=300))
+    title = fields.String(validate=validators.Length(max=MAX_TITLE))
+    artist = fields.String(validate=validators.Length(max=MAX_TITLE))
 
 
-class AddSongOut(Schema):
-    job = fields.Nested(Job)
-    song = fields.Nested(Song)
-    existing = fields.Boolean()
+class UploadForm(Schema):
+    """``POST /api/songs/upload`` (multipart/form-data)."""
+
+    file = binary("the audio file")
+    title = fields.String(validate=validators.Length(max=MAX_TITLE))
+    artist = fields.String(validate=validators.Length(max=MAX_TITLE))
+
+
+class ClipForm(Schema):
+    """``POST /api/rank`` (multipart/form-data)."""
+
+    file = binary("the audio clip")
+
+
+class ExistingSong(Schema):
+    """An add of a video or file already in the library: that song, nothing queued."""
+
+    song = fields.Nested(Song, required=True)
+    existing = fields.Boolean(required=True, validate=validators.Equal(True))
 
 
 class BulkIn(Schema):
-    urls = fields.List(fields.String(), validate=validators.Length(max=500))
-    playlist = fields.String()
+    """URLs, a playlist, or both (at least one)."""
+
+    OPENAPI_EXTRA: ClassVar[dict[str, Any]] = {"minProperties": 1}
+    """What marshmallow fields cannot say: ``contract.finish_spec`` adds it to the component."""
+
+    urls = fields.List(
+        fields.String(validate=validators.Length(min=1, max=2048)),
+        validate=validators.Length(min=1, max=500),
+    )
+    playlist = fields.String(validate=validators.Length(min=1, max=2048))
+
+    @validates_schema
+    def one_given(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Send urls, a playlist, or both.")
+
+
+class BulkCsv(Schema):
+    """``POST /api/songs/bulk`` with a CSV file: one URL per row (its first column)."""
+
+    file = binary("CSV, UTF-8")
 
 
 class BulkError(Schema):
-    url = fields.String()
-    error = fields.String(metadata={"description": "why this URL was not added"})
-    code = fields.String(metadata={"description": "the error code, as in error bodies"})
+    url = fields.String(required=True)
+    error = fields.String(required=True, metadata={"description": "why this URL was not added"})
+    code = fields.String(
+        required=True,
+        validate=validators.OneOf(error_codes()),
+        metadata={"description": "the error code, as in error bodies"},
+    )
 
 
 class BulkOut(Schema):
-    jobs = fields.List(fields.Nested(Job))
-    existing = fields.List(fields.Nested(Song))
-    errors = fields.List(fields.Nested(BulkError))
+    jobs = fields.List(fields.Nested(Job), required=True)
+    existing = fields.List(fields.Nested(Song), required=True)
+    errors = fields.List(fields.Nested(BulkError), required=True)
 
 
 class ListQuery(Schema):
@@ -112,15 +198,15 @@ class ListQuery(Schema):
 
 
 class SongPage(Schema):
-    items = fields.List(fields.Nested(Song))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+    items = fields.List(fields.Nested(Song), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
 
 
 class SongPatch(Schema):
-    title = fields.String(validate=validators.Length(max=300))
-    artist = fields.String(validate=validators.Length(max=300))
+    title = fields.String(validate=validators.Length(max=MAX_TITLE))
+    artist = fields.String(validate=validators.Length(max=MAX_TITLE))
     tags = fields.List(
         fields.String(validate=validators.Length(max=64)), validate=validators.Length(max=50)
     )
@@ -132,7 +218,7 @@ class DeleteMany(Schema):
 
 
 class Deleted(Schema):
-    deleted = fields.Integer()
+    deleted = fields.Integer(required=True)
 
 
 class JobsQuery(Schema):
@@ -140,11 +226,11 @@ class JobsQuery(Schema):
 
 
 class JobList(Schema):
-    items = fields.List(fields.Nested(Job))
+    items = fields.List(fields.Nested(Job), required=True)
 
 
 class JobOut(Schema):
-    job = fields.Nested(Job)
+    job = fields.Nested(Job, required=True)
 
 
 class CheckQuery(Schema):
@@ -153,49 +239,61 @@ class CheckQuery(Schema):
 
 
 class Match(Schema):
-    a_start = fields.Float()
-    a_end = fields.Float()
-    b_start = fields.Float()
-    b_end = fields.Float()
-    score = fields.Float()
+    a_start = fields.Float(required=True)
+    a_end = fields.Float(required=True)
+    b_start = fields.Float(required=True)
+    b_end = fields.Float(required=True)
+    score = fields.Float(required=True)
 
 
 class Component(Schema):
-    raw = fields.Float(metadata={"description": "the raw evidence value (larger = more alike)"})
+    raw = fields.Float(
+        required=True, metadata={"description": "the raw evidence value (larger = more alike)"}
+    )
     z = fields.Float(
-        metadata={"description": "standard deviations above typical pairs of different songs"}
+        required=True,
+        metadata={"description": "standard deviations above typical pairs of different songs"},
     )
     weight = fields.Float(
-        metadata={"description": "its weight in the fused score; 0 = shown, not fused"}
+        required=True,
+        metadata={"description": "its weight in the fused score; 0 = shown, not fused"},
     )
 
 
-def components_field() -> fields.Dict:
+def components_field(*, required: bool = True) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(),
         values=fields.Nested(Component),
+        required=required,
         metadata={"description": "each piece of evidence by name (qmax, early, embedding ...)"},
     )
 
 
 class PairCheck(Schema):
-    a = fields.Nested(Song)
-    b = fields.Nested(Song)
-    is_cover = fields.Boolean()
-    probability = fields.Float()
-    distance = fields.Float(metadata={"description": "minus the fused score: smaller = more alike"})
-    threshold = fields.Float(
-        metadata={"description": "minus the fused threshold: a cover when distance <= threshold"}
+    a = fields.Nested(Song, required=True)
+    b = fields.Nested(Song, required=True)
+    is_cover = fields.Boolean(required=True)
+    probability = fields.Float(required=True)
+    distance = fields.Float(
+        required=True, metadata={"description": "minus the fused score: smaller = more alike"}
     )
-    key_shift = fields.Integer()
-    segment_agreement = fields.Float()
-    alignment_distance = fields.Float(allow_none=True)
-    matches = fields.List(fields.Nested(Match))
+    threshold = fields.Float(
+        required=True,
+        metadata={"description": "minus the fused threshold: a cover when distance <= threshold"},
+    )
+    key_shift = fields.Integer(required=True)
+    segment_agreement = fields.Float(required=True)
+    alignment_distance = fields.Float(required=True, allow_none=True)
+    matches = fields.List(fields.Nested(Match), required=True)
     components = components_field()
-    similarity_image = fields.String()
-    report_url = fields.String(metadata={"description": "the printable HTML evidence report"})
-    model_version = fields.String(metadata={"description": "the embedding model"})
-    scorer_version = fields.String(metadata={"description": "the fused scorer's config"})
+    similarity_image = fields.String(required=True)
+    report_url = fields.String(
+        required=True, metadata={"description": "the printable HTML evidence report"}
+    )
+    model_version = fields.String(required=True, metadata={"description": "the embedding model"})
+    scorer_version = fields.String(
+        required=True, metadata={"description": "the fused scorer's config"}
+    )
 
 
 def rerank_field() -> fields.Integer:
@@ -221,31 +319,55 @@ class RankUploadQuery(Schema):
 
 
 class RankEntry(Schema):
-    song = fields.Nested(Song)
-    distance = fields.Float()
-    similarity = fields.Float()
-    is_cover = fields.Boolean()
-    probability = fields.Float()
-    alignment_distance = fields.Float(allow_none=True)
-    key_shift = fields.Integer(allow_none=True)
+    """A ranked song; ``alignment_distance``, ``key_shift``, ``fused`` and ``components`` only
+    in the re-ranked head."""
+
+    song = fields.Nested(Song, required=True)
+    distance = fields.Float(required=True)
+    similarity = fields.Float(required=True)
+    is_cover = fields.Boolean(required=True)
+    probability = fields.Float(required=True)
+    alignment_distance = fields.Float(
+        allow_none=True, metadata={"description": "re-ranked songs only"}
+    )
+    key_shift = fields.Integer(metadata={"description": "re-ranked songs only"})
     fused = fields.Float(
         metadata={"description": "re-ranked songs only: the fused score (larger = more alike)"}
     )
-    components = components_field()
+    components = components_field(required=False)
+
+
+RANKED_AGAINST = (
+    {
+        "type": "object",
+        "properties": {"song": ref("Song")},
+        "required": ["song"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {"upload": {"type": "string", "description": "the clip's file name"}},
+        "required": ["upload"],
+        "additionalProperties": False,
+    },
+)
 
 
 class Rank(Schema):
-    query = fields.Dict()
-    threshold = fields.Float(metadata={"description": "the embedding distance threshold"})
+    query = one_of(*RANKED_AGAINST, description="the library song ranked against, or the clip")
+    threshold = fields.Float(
+        required=True, metadata={"description": "the embedding distance threshold"}
+    )
     scorer_threshold = fields.Float(
+        required=True,
         metadata={
             "description": "minus the fused threshold (as the check's threshold): a re-ranked"
             " song is a cover when -fused <= scorer_threshold"
-        }
+        },
     )
-    model_version = fields.String()
-    scorer_version = fields.String()
-    results = fields.List(fields.Nested(RankEntry))
+    model_version = fields.String(required=True)
+    scorer_version = fields.String(required=True)
+    results = fields.List(fields.Nested(RankEntry), required=True)
 
 
 class Threshold(Schema):
@@ -260,83 +382,194 @@ class Threshold(Schema):
 
 
 class ScorerProbability(Schema):
-    slope = fields.Float()
-    midpoint = fields.Float()
+    slope = fields.Float(required=True)
+    midpoint = fields.Float(required=True)
     prior = fields.Float(allow_none=True)
 
 
+class ThresholdFit(Schema):
+    fpr = fields.Float(required=True, metadata={"description": "false-positive rate at it"})
+    interval = fields.List(
+        fields.Float(),
+        required=True,
+        validate=validators.Length(equal=2),
+        metadata={"description": "confidence interval of the fpr"},
+    )
+    false_positives = fields.Integer()
+    negatives = fields.Integer()
+    method = fields.String()
+    target_fpr = fields.Float()
+    threshold = fields.Float()
+
+
+class Provenance(Schema):
+    """How the scorer's threshold was calibrated (``coverscope calibrate``); a provisional scorer
+    (``status: provisional``) was not fitted and leaves the counts null."""
+
+    status = fields.String()
+    note = fields.String()
+    command = fields.String()
+    date = fields.String()
+    fitted_on = fields.String(allow_none=True)
+    tracks = fields.Integer(allow_none=True)
+    packages = fields.Integer(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    negatives = fields.Integer(allow_none=True)
+    positives = fields.Integer(allow_none=True)
+    positives_kind = fields.String()
+    target_fpr = fields.Float(allow_none=True)
+    prior = fields.Float(allow_none=True)
+    threshold_fit = fields.Nested(ThresholdFit, allow_none=True)
+    analysis_version = fields.String()
+    embedding_model = fields.String()
+    covers80_used = fields.Boolean()
+    auc_on_calibration = fields.Float(allow_none=True)
+    auc_components_on_calibration = fields.Dict(keys=fields.String(), values=fields.Float())
+    true_positive_rate_on_positives = fields.Float(allow_none=True)
+
+
+def rows(width: int, description: str) -> fields.List[Any]:
+    """A list of fixed-width number rows."""
+    return fields.List(
+        fields.List(fields.Float(), validate=validators.Length(equal=width)),
+        required=True,
+        metadata={"description": description},
+    )
+
+
 class Scorer(Schema):
-    version = fields.String()
-    components = fields.List(fields.String(), metadata={"description": "the fused components"})
-    weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    version = fields.String(required=True)
+    components = fields.List(
+        fields.String(), required=True, metadata={"description": "the fused components"}
+    )
+    weights = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     stats = fields.Dict(
         keys=fields.String(),
-        values=fields.List(fields.Float()),
+        values=fields.List(fields.Float(), validate=validators.Length(equal=2)),
+        required=True,
         metadata={"description": "each component's [mean, std] over real non-cover pairs"},
     )
     threshold = fields.Float(
-        metadata={"description": "in force, on the check's scale (minus the fused threshold)"}
+        required=True,
+        metadata={"description": "in force, on the check's scale (minus the fused threshold)"},
     )
     default_threshold = fields.Float(
-        metadata={"description": "the calibrated one, on the check's scale"}
+        required=True, metadata={"description": "the calibrated one, on the check's scale"}
     )
     fused_threshold = fields.Float(
-        metadata={"description": "in force, on the fused scale: a cover when fused >= it"}
+        required=True,
+        metadata={"description": "in force, on the fused scale: a cover when fused >= it"},
     )
-    probability = fields.Nested(ScorerProbability)
-    provenance = fields.Dict(
-        keys=fields.String(),
-        metadata={"description": "how it was calibrated (status, negatives, target_fpr ...)"},
+    probability = fields.Nested(ScorerProbability, required=True)
+    provenance = fields.Nested(Provenance, required=True)
+    curve = rows(
+        3,
+        "calibration rows [threshold, fpr, tpr], threshold on the fused scale (cover when"
+        " fused >= it); empty when the config has none",
     )
-    curve = fields.List(
-        fields.List(fields.Float()),
-        metadata={
-            "description": "calibration rows [threshold, fpr, tpr], threshold on the fused"
-            " scale (cover when fused >= it); empty when the config has none"
-        },
+
+
+class Calibration(Schema):
+    """The embedding's calibration: a cover when the distance is at most ``threshold``; the
+    probability is a logistic curve of the distance."""
+
+    threshold = fields.Float(required=True)
+    slope = fields.Float(required=True)
+    midpoint = fields.Float(required=True)
+
+
+class NetworkConfig(Schema):
+    channels = fields.List(fields.Integer(), required=True)
+    kernels = fields.List(
+        fields.List(fields.Integer(), validate=validators.Length(equal=2)), required=True
     )
+    pool_after = fields.List(fields.Integer(), required=True)
+    embedding_dim = fields.Integer(required=True)
+    dropout = fields.Float(required=True)
+    circular_bins = fields.Boolean(required=True)
+
+
+class Curves(Schema):
+    """The evaluation's curves; empty when no evaluation left any."""
+
+    roc = fields.List(
+        fields.List(fields.Float(), validate=validators.Length(equal=3)),
+        metadata={"description": "[fpr, tpr, threshold] rows"},
+    )
+    pr = fields.List(
+        fields.List(fields.Float(), validate=validators.Length(equal=3)),
+        metadata={"description": "[recall, precision, threshold] rows"},
+    )
+    thresholds = fields.List(fields.Float())
 
 
 class Model(Schema):
-    version = fields.String()
-    threshold = fields.Float()
-    calibration = fields.Dict()
-    config = fields.Dict()
-    training = fields.Dict()
-    benchmarks = fields.Dict()
-    curves = fields.Dict()
-    stale_songs = fields.Integer()
-    scorer = fields.Nested(Scorer)
-    songs_without_analysis = fields.Integer()
+    version = fields.String(required=True)
+    threshold = fields.Float(required=True)
+    calibration = fields.Nested(Calibration, required=True)
+    config = fields.Nested(NetworkConfig, required=True)
+    training = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "the checkpoint's training summary, as its trainer wrote it"},
+    )
+    benchmarks = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String()),
+        required=True,
+        metadata={
+            "description": "each evaluation run by name: its metrics (MAP, MR1 ...) as written"
+            " by `coverscope evaluate`"
+        },
+    )
+    curves = fields.Nested(Curves, required=True)
+    stale_songs = fields.Integer(required=True)
+    scorer = fields.Nested(Scorer, required=True)
+    songs_without_analysis = fields.Integer(required=True)
 
 
 class MapPoint(Schema):
-    song = fields.Nested(Song)
-    x = fields.Float()
-    y = fields.Float()
-    group = fields.Integer()
+    song = fields.Nested(Song, required=True)
+    x = fields.Float(required=True)
+    y = fields.Float(required=True)
+    group = fields.Integer(required=True)
 
 
 class Map(Schema):
-    points = fields.List(fields.Nested(MapPoint))
-    threshold = fields.Float()
+    points = fields.List(fields.Nested(MapPoint), required=True)
+    threshold = fields.Float(required=True)
 
 
 class Health(Schema):
-    status = fields.String()
-    db = fields.String()
-    store = fields.String()
-    queue = fields.String(metadata={"description": "the job queue (SQLite or Redis)"})
-    worker = fields.String(
-        metadata={"description": "a worker's heartbeat; informational, never makes a 503"}
+    status = fields.String(required=True, validate=validators.OneOf(["ok", "degraded"]))
+    db = fields.String(required=True, metadata={"description": "ok, or why not"})
+    store = fields.String(required=True, metadata={"description": "ok, or why not"})
+    queue = fields.String(
+        required=True, metadata={"description": "the job queue (SQLite or Redis): ok, or why not"}
     )
-    model_version = fields.String(allow_none=True)
+    worker = fields.String(
+        required=True,
+        metadata={"description": "a worker's heartbeat; informational, never makes a 503"},
+    )
+    model_version = fields.String(required=True, allow_none=True)
+
+
+class JobCounts(Schema):
+    queued = fields.Integer(required=True)
+    running = fields.Integer(required=True)
+    done = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+
+
+class IndexInfo(Schema):
+    """This API process's search index."""
+
+    songs = fields.Integer(required=True)
+    library_version = fields.Integer(required=True)
 
 
 class Stats(Schema):
-    songs = fields.Integer()
-    jobs = fields.Dict()
-    model_version = fields.String()
-    index = fields.Dict(
-        metadata={"description": "this API process's search index: songs, library_version"}
-    )
+    songs = fields.Integer(required=True)
+    jobs = fields.Nested(JobCounts, required=True)
+    model_version = fields.String(required=True)
+    index = fields.Nested(IndexInfo, required=True)

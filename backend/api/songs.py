@@ -6,11 +6,13 @@ import io
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, request, send_file
+from flask import Response, jsonify, request, send_file
 from werkzeug.http import parse_range_header
+from werkzeug.routing import BaseConverter
 
 from backend.api import schemas
 from backend.api.components import components
+from backend.api.contract import documents
 from backend.api.serialize import SongOut, job_out, song_out
 from backend.ingest.intake import Added, urls_from_csv
 from backend.storage.documents import SongEdit
@@ -20,18 +22,34 @@ from model.errors import InvalidInput, NotFound
 bp = APIBlueprint("songs", __name__, url_prefix="/api/songs", tag="Songs")
 
 
-def _added(added: Added) -> tuple[dict[str, Any], int]:
+class SongId(BaseConverter):
+    """A song id (an ObjectId's 24 hex digits): ``/api/songs/upload`` is never a song."""
+
+    regex = "[0-9a-fA-F]{24}"
+
+
+CONVERTERS = {"song_id": SongId}
+EXISTING = {200: (schemas.ExistingSong, "Already in the library: that song, nothing queued")}
+AUDIO = ("audio/*", "application/octet-stream")
+
+
+def _added(added: Added) -> tuple[dict[str, Any], int] | Response:
+    """A queued job (202, through the route's ``JobOut``) or the song already there (200,
+    through ``ExistingSong``: the route's output schema is the job's)."""
     if added.song is not None:
-        return {"song": song_out(added.song), "existing": True}, 200
+        existing = schemas.ExistingSong().dump({"song": song_out(added.song), "existing": True})
+        response: Response = jsonify(existing)  # a Response: APIFlask sends it as it is
+        return response
     assert added.job is not None
     return {"job": job_out(added.job)}, 202
 
 
 @bp.post("")
+@documents(responses=EXISTING)
 @bp.input(schemas.AddSong, arg_name="body")
-@bp.output(schemas.AddSongOut, status_code=202)
-@bp.doc(responses={200: "The video is already in the library", 400: "Bad or refused URL"})
-def add_song(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+@bp.output(schemas.JobOut, status_code=202, description="Queued: the job that adds the song")
+@bp.doc(responses={400: "Bad or refused URL"})
+def add_song(body: dict[str, Any]) -> tuple[dict[str, Any], int] | Response:
     added = components().intake.add_url(
         body["url"], title=body.get("title", ""), artist=body.get("artist", "")
     )
@@ -48,12 +66,13 @@ def _file() -> tuple[bytes, str]:
 
 
 @bp.post("/upload")
-@bp.output(schemas.AddSongOut, status_code=202)
+@documents(body={"multipart/form-data": schemas.UploadForm}, responses=EXISTING)
+@bp.output(schemas.JobOut, status_code=202, description="Queued: the job that adds the song")
 @bp.doc(
     summary="Upload an audio file (multipart field 'file', optional 'title', 'artist')",
     responses={413: "File over the size cap", 422: "Not decodable audio"},
 )
-def upload_song() -> tuple[dict[str, Any], int]:
+def upload_song() -> tuple[dict[str, Any], int] | Response:
     data, name = _file()
     added = components().intake.add_upload(
         data,
@@ -65,6 +84,7 @@ def upload_song() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/bulk")
+@documents(body={"application/json": schemas.BulkIn, "multipart/form-data": schemas.BulkCsv})
 @bp.output(schemas.BulkOut, status_code=202)
 @bp.doc(
     summary="Add many: JSON {urls: [...]} or {playlist: url}, or a CSV file (field 'file')",
@@ -105,22 +125,22 @@ def list_songs(query: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.get("/<song_id>")
+@bp.get("/<song_id:song_id>")
 @bp.output(schemas.Song)
 @bp.doc(responses={404: "Unknown song id"})
 def get_song(song_id: str) -> SongOut:
     return song_out(components().songs.get(song_id))
 
 
-@bp.patch("/<song_id>")
+@bp.patch("/<song_id:song_id>")
 @bp.input(schemas.SongPatch, arg_name="body")
 @bp.output(schemas.Song)
 def update_song(song_id: str, body: SongEdit) -> SongOut:
     return song_out(components().songs.update(song_id, body))
 
 
-@bp.delete("/<song_id>")
-@bp.output({}, status_code=204)
+@bp.delete("/<song_id:song_id>")
+@bp.doc(responses={204: "Deleted, with its stored audio and features"})
 def delete_song(song_id: str) -> tuple[str, int]:
     c = components()
     c.songs.get(song_id)  # 404 for an unknown id
@@ -136,8 +156,18 @@ def delete_many(body: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": delete_songs(body["ids"], songs=c.songs, jobs=c.jobs, store=c.store)}
 
 
-@bp.get("/<song_id>/audio")
-@bp.doc(summary="The stored audio; HTTP Range requests are supported")
+@bp.get("/<song_id:song_id>/audio")
+@documents(
+    files={
+        200: (AUDIO, "The stored audio"),
+        206: (AUDIO, "The byte range asked for"),
+        304: ((), "Not modified (If-None-Match)"),
+    }
+)
+@bp.doc(
+    summary="The stored audio; HTTP Range requests are supported",
+    responses={404: "Unknown song id, or no stored audio", 416: "Range not satisfiable"},
+)
 def song_audio(song_id: str) -> Response:
     s = components()
     song = s.songs.get(song_id)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, send_from_directory
+from flask import Blueprint, Response, send_from_directory
+from werkzeug.routing import PathConverter
+
+
+class PagePath(PathConverter):
+    """A path of the web UI: anything outside ``/api``, which the API's routes alone answer (so
+    ``OPTIONS /api/...`` never advertises the UI's GET)."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
 
 
 def frontend_blueprint(root: Path) -> Blueprint:
@@ -12,10 +20,8 @@ def frontend_blueprint(root: Path) -> Blueprint:
     bp = Blueprint("web", __name__)
 
     @bp.get("/", defaults={"path": ""})
-    @bp.get("/<path:path>")
+    @bp.get("/<page:path>")
     def spa(path: str) -> Response:
-        if path.startswith("api/") or path == "api":
-            abort(404)
         target = (root / path).resolve()
         if path and root in target.parents and target.is_file():
             return send_from_directory(root, path)

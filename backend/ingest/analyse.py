@@ -9,7 +9,7 @@ therefore leaves no half-written song.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -176,19 +176,17 @@ def ingest_upload(
     store: FeatureStore,
     embedder: Embedder,
 ) -> str:
-    """Analyse an uploaded file (parked in the feature store by the API) and add it.
-
-    A re-run of a job whose worker died after inserting the song (and perhaps deleting the
-    upload) ends on that song: it is found by the upload's content hash, which names its audio.
-    """
+    """Analyse an uploaded file (parked in the feature store by the API) and add it; returns
+    the song id (the existing one when a previous run of the job stored it)."""
     payload = job["payload"]
-    report("downloading", 0)
     suffix = Path(payload.get("filename") or "upload").suffix.lower()[:8] or ".bin"
-    digest = payload["claim"].removeprefix("upload:")
-    inserted = songs.by_audio_key(f"audio/{digest}{suffix}")
-    if inserted is not None:
+    # The parked file's name starts with the content hash its song's audio key is named by.
+    digest = PurePosixPath(payload["upload_key"]).name[:64]
+    stored = songs.by_audio_key(f"audio/{digest}{suffix}")
+    if stored is not None:
         store.delete(payload["upload_key"])
-        return str(inserted["_id"])
+        return str(stored["_id"])
+    report("downloading", 0)
     data = store.get(payload["upload_key"])
     with scratch_folder(settings, prefix="coverscope-up-") as tmp:
         path = Path(tmp) / f"upload{suffix}"

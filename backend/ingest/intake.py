@@ -7,6 +7,7 @@ worker lists its videos (yt-dlp, which can take a while) and queues a job for ea
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -16,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from backend.ingest.sources import playlist_urls, validate_url
-from backend.ingest.uploads import probe_upload, title_from_filename, upload_name, upload_suffix
+from backend.ingest.uploads import (
+    UPLOADS,
+    probe_upload,
+    title_from_filename,
+    upload_name,
+    upload_suffix,
+)
 from backend.jobs.queue import Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
@@ -102,7 +109,11 @@ class Intake:
                     job = self.jobs.create(kind, source, payload, job_id=job_id)
                     self.queue.enqueue(job_id)
                 except BaseException:
-                    self.jobs.release(key, job_id)  # the next request must not wait on it
+                    # Refused, so not left queued for the reaper to run later; and the next
+                    # request must not wait on its claim.
+                    with contextlib.suppress(CoverscopeError):
+                        self.jobs.fail(job_id, "it could not be queued")
+                    self.jobs.release(key, job_id)
                     raise
                 return Added(job=job)
             held = self._wait_for_job(holder)
@@ -158,7 +169,7 @@ class Intake:
         existing = self.songs.by_audio_key(f"audio/{digest}{suffix}")
         if existing:
             return Added(song=existing)
-        upload_key = f"uploads/{digest}{suffix}"
+        upload_key = f"{UPLOADS}{digest}{suffix}"
         self.store.put(upload_key, data)
         payload: JobPayload = {
             "upload_key": upload_key,

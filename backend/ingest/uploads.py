@@ -15,6 +15,8 @@ from backend.settings import Settings
 from model.audio import Tags, decode, read_tags
 from model.errors import InvalidInput
 
+UPLOADS = "uploads/"
+"""The feature-store prefix under which an upload is parked until its ingest job reads it."""
 PROBE_SECONDS = 5.0
 MAX_TITLE = 200
 """Titles taken from a file's name or tags are cut to this many characters."""

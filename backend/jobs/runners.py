@@ -79,5 +79,6 @@ def build_queue(settings: Settings, storage: Storage, embedder: Embedder) -> Que
     return Queue(
         settings,
         jobs=storage.jobs,
+        store=storage.store,
         runners=lambda queue: job_runners(settings, storage, embedder, queue),
     )

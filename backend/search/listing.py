@@ -15,7 +15,8 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from backend.search.vector_index import Snapshot, VectorIndex
+from backend.search.snapshot import Snapshot
+from backend.search.vector_index import VectorIndex
 from backend.storage.documents import Song
 from backend.storage.library_text import matches, needle
 from backend.storage.song_repository import SongRepository

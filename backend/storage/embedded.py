@@ -1,7 +1,8 @@
 """The embedded database: a SecantusDB server (MongoDB wire protocol) run as a child process.
 
 Used when no ``MONGODB_URI`` is configured, so the same pymongo code runs with nothing else
-installed. Data lives under ``<data_dir>/db``.
+installed. Data lives under ``<data_dir>/db``. The server journals every commit and fsyncs the
+journal before it answers (``--sync-on-commit``), so an acknowledged write survives a crash.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ class EmbeddedMongo:
             str(self.storage),
             "--log-level",
             "WARNING",
+            # Fsync the journal on every commit, not only for writes asking ``j: true`` (ours
+            # all do, see ``backend.storage.db.connect``): no client can leave an acknowledged
+            # write in memory where a crash would take it.
+            "--sync-on-commit",
         ]
         with self.log_file.open("ab") as out:
             # The caller's hook (None by default) must only make system calls.

@@ -48,11 +48,26 @@ class FeatureStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def written_before(self, prefix: str, cutoff: float) -> list[str]:
+        """Keys under ``prefix`` last written before ``cutoff`` (Unix seconds)."""
+        ...
+
     def ping(self) -> None: ...
 
 
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename into ``folder`` durable (POSIX: fsync the directory)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalStore:
-    """Blobs as files under ``root``; writes are atomic (temp file + rename)."""
+    """Blobs as files under ``root``; writes are atomic (temp file + rename) and durable (the
+    file and its folder are fsynced before ``put`` returns, so a song document written after
+    its features never points at a file a power cut took back)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -70,7 +85,10 @@ class LocalStore:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(tmp, path)
+            _fsync_folder(path.parent)
         except OSError as exc:
             raise StorageUnavailable(f"cannot write to the feature folder: {exc}") from exc
 
@@ -84,6 +102,20 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def written_before(self, prefix: str, cutoff: float) -> list[str]:
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        keys = []
+        for path in folder.rglob("*"):
+            try:
+                written = path.stat().st_mtime if path.is_file() else cutoff
+                if written < cutoff and not path.name.startswith(".tmp-"):
+                    keys.append(path.relative_to(self.root.resolve()).as_posix())
+            except FileNotFoundError:
+                continue  # removed meanwhile
+        return keys
 
     def ping(self) -> None:
         try:
@@ -148,6 +180,15 @@ class GCSStore:
         blob = self._bucket.blob(self._name(key))
         with contextlib.suppress(NotFound):
             self._call(key, blob.delete)
+
+    def written_before(self, prefix: str, cutoff: float) -> list[str]:
+        def listing(**kwargs: Any) -> list[str]:
+            blobs = self._client.list_blobs(self._bucket, prefix=self._name(prefix), **kwargs)
+            skip = len(self._name(""))
+            return [b.name[skip:] for b in blobs if b.updated and b.updated.timestamp() < cutoff]
+
+        found: list[str] = self._call(prefix, listing)
+        return found
 
     def ping(self) -> None:
         self._call("bucket", self._bucket.reload)

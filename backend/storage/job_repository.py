@@ -7,7 +7,7 @@ restarted worker find jobs whose worker died (stale heartbeat) and run them agai
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import DESCENDING, ReturnDocument
@@ -103,11 +103,18 @@ class JobRepository:
         return self.jobs.find_one({"kind": kind, "status": {"$in": list(ACTIVE)}})
 
     @guarded
-    def start(self, job_id: str) -> Job | None:
-        """Mark a queued job running; ``None`` when it is already finished (nothing to do)."""
+    def start(self, job_id: str, *, cut_short_at: datetime | None = None) -> Job | None:
+        """Mark a queued job running; ``None`` when it is not queued (finished, or started by
+        another message: of two messages for one job only one can start it). With
+        ``cut_short_at``, a running job whose heartbeat stopped by then is taken too: that run
+        ended in an outage that kept it from being marked queued again."""
+        startable: dict[str, Any] = {"status": "queued"}
+        if cut_short_at is not None:
+            cut_short = {"status": "running", "heartbeat_at": {"$lte": cut_short_at}}
+            startable = {"$or": [startable, cut_short]}
         stamp = now()
         return self.jobs.find_one_and_update(
-            {"_id": job_id, "status": {"$in": list(ACTIVE)}},
+            {"_id": job_id, **startable},
             {
                 "$set": {"status": "running", "updated_at": stamp, "heartbeat_at": stamp},
                 "$inc": {"attempts": 1},
@@ -182,6 +189,25 @@ class JobRepository:
         self.jobs.update_one(
             {"_id": job_id},
             {"$set": {"status": "failed", "stage": "failed", "error": reason, "updated_at": now()}},
+        )
+
+    @guarded
+    def awaits_upload(self, upload_key: str) -> bool:
+        """Whether a queued or running job will still read the upload parked at that key."""
+        found = self.jobs.find_one(
+            {"payload.upload_key": upload_key, "status": {"$in": list(ACTIVE)}}, {"_id": 1}
+        )
+        return found is not None
+
+    @guarded
+    def take_lost(self, lost_after: float) -> Job | None:
+        """Atomically take one job queued and untouched for ``lost_after`` seconds (its queue
+        message may be lost), touching it so that it is not taken again for as long."""
+        stamp = now()
+        return self.jobs.find_one_and_update(
+            {"status": "queued", "updated_at": {"$lt": stamp - timedelta(seconds=lost_after)}},
+            {"$set": {"updated_at": stamp}},
+            return_document=ReturnDocument.AFTER,
         )
 
     @guarded

@@ -27,8 +27,8 @@ function normalise(spec) {
 /** The spec snapshot and the generated types, as the text of the two committed files. */
 export async function render(spec) {
   const clean = normalise(spec);
-  // The backend's output schemas list no `required` fields: read that as "always present".
-  const ast = await openapiTS(structuredClone(clean), { propertiesRequiredByDefault: true });
+  // The spec marks `required` what every answer carries; fixed-length rows become tuples.
+  const ast = await openapiTS(structuredClone(clean), { arrayLength: true });
   const config = (await resolveConfig(TYPES_FILE)) ?? {};
   // Formatted as `npm run format` would, so `npm run lint` and this check agree.
   const specText = await format(JSON.stringify(clean), { ...config, filepath: SPEC_FILE });

@@ -87,17 +87,17 @@ def healthy(base: str) -> bool:
 
 
 @contextmanager
-def supervised(tmp_path: Path) -> Iterator[Served]:
-    """``coverscope serve`` with its log in ``tmp_path/serve.log``, until healthy. On exit a
-    SIGTERM must end it cleanly with no process of its tree left alive (unless the test killed
-    ``serve`` itself)."""
+def supervised(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``coverscope serve`` with its log in ``tmp_path/serve.log`` and ``env`` added to its
+    environment, until healthy. On exit a SIGTERM must end it cleanly with no process of its
+    tree left alive (unless the test killed ``serve`` itself)."""
     port = free_port()
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "coverscope.cli", "serve", "--port", str(port)]
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [*command, "--data-dir", str(tmp_path / "data")],
-            env=ENV | {"COVERSCOPE_FRONTEND_DIR": str(tmp_path / "dist")},
+            env=ENV | {"COVERSCOPE_FRONTEND_DIR": str(tmp_path / "dist")} | (env or {}),
             stdout=out,
             stderr=out,
         )

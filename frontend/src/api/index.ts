@@ -7,8 +7,8 @@ import type { components, paths } from "./schema";
 
 /**
  * The API's types come from `schema.ts`, generated from the backend's OpenAPI spec
- * (`npm run gen:api`); the test command fails when it is stale. Only what the spec leaves
- * untyped (free-form objects, the two shapes of an add) is narrowed here, on top of it.
+ * (`npm run gen:api`); the test command fails when it is stale. The spec marks what every
+ * answer carries as required, so these are the spec's types under shorter names.
  */
 type Schemas = components["schemas"];
 
@@ -25,9 +25,22 @@ type Answer<
     : never
   : never;
 
+/** Any JSON body the API answers, on any path, method and status (test doubles use it). */
+export type AnyAnswer = {
+  [P in keyof paths]: {
+    [M in keyof paths[P]]: paths[P][M] extends { responses: infer R }
+      ? { [S in keyof R]: R[S] extends { content: { "application/json": infer J } } ? J : never }[keyof R]
+      : never;
+  }[keyof paths[P]];
+}[keyof paths];
+/** The body of every error answer. */
+export type ErrorBody = Schemas["Error"];
+
 export type Song = Schemas["Song"];
 export type Job = Schemas["Job"];
+export type JobStatus = Job["status"];
 export type Health = Answer<"/api/health", "get", 200>;
+export type Stats = Answer<"/api/stats", "get", 200>;
 export type SongPage = Answer<"/api/songs", "get", 200>;
 export type Match = Schemas["Match"];
 export type PairCheck = Answer<"/api/check", "get", 200>;
@@ -36,15 +49,8 @@ export type ComponentScore = Schemas["Component"];
 export type MapPoint = Schemas["MapPoint"];
 export type BulkResult = Answer<"/api/songs/bulk", "post", 202>;
 
-export type JobStatus = "queued" | "running" | "done" | "failed";
-
-/** The spec types `jobs` as a free-form object: it counts jobs by each status. */
-export type Stats = Omit<Answer<"/api/stats", "get", 200>, "jobs"> & {
-  jobs: Record<JobStatus, number>;
-};
-
-export type SortField = "created_at" | "title" | "artist" | "duration";
-export type SortOrder = "asc" | "desc";
+export type SortField = NonNullable<NonNullable<paths["/api/songs"]["get"]["parameters"]["query"]>["sort"]>;
+export type SortOrder = NonNullable<NonNullable<paths["/api/songs"]["get"]["parameters"]["query"]>["order"]>;
 
 export interface SongQuery {
   q?: string;
@@ -55,79 +61,48 @@ export interface SongQuery {
 }
 
 /** A PATCH sends only the fields it changes. */
-export type SongEdit = Partial<
-  NonNullable<paths["/api/songs/{song_id}"]["patch"]["requestBody"]>["content"]["application/json"]
->;
+export type SongEdit = NonNullable<
+  paths["/api/songs/{song_id}"]["patch"]["requestBody"]
+>["content"]["application/json"];
 
 /**
- * `POST /api/songs` and `POST /api/songs/upload` answer either a new job or, for a video or
- * file already in the library, that song (the spec's AddSongOut lists all three fields).
+ * `POST /api/songs` and `POST /api/songs/upload` answer a new job (202) or, for a video or file
+ * already in the library, that song (200).
  */
-type AddOut = Schemas["AddSongOut"];
-export type AddResult = Pick<AddOut, "job"> | Pick<AddOut, "song" | "existing">;
-
-/** Fields of a ranked song that only the re-ranked head (the fused scorer) carries. */
-type RerankOnly = "alignment_distance" | "key_shift" | "fused" | "components";
+export type AddResult = Answer<"/api/songs", "post", 202> | Answer<"/api/songs", "post", 200>;
 
 /** A ranked song; the fused score, its components, the key shift and alignment distance come
  * only with the re-rank. */
-export type RankResult = Omit<Schemas["RankEntry"], RerankOnly> &
-  Partial<Pick<Schemas["RankEntry"], RerankOnly>>;
-
-/** The spec types `query` as a free-form object: the song ranked against, or the clip's name. */
-export type Rank = Omit<Answer<"/api/rank", "get", 200>, "query" | "results"> & {
-  query: { song: Song } | { upload: string };
-  results: RankResult[];
-};
+export type RankResult = Schemas["RankEntry"];
+/** `query` is the song ranked against, or the clip's name. */
+export type Rank = Answer<"/api/rank", "get", 200>;
 
 /** A curve point: ROC `[fpr, tpr, threshold]`, PR `[recall, precision, threshold]`. */
-export type CurvePoint = [number, number, number];
+export type CurvePoint = NonNullable<Schemas["Curves"]["roc"]>[number];
 /** A point to draw (x, y). */
 export type Point = [number, number];
 
+/** The evaluation's curves, empty when it left none. */
 export interface Curves {
   roc: CurvePoint[];
   pr: CurvePoint[];
 }
 
 /** A row of the scorer's calibration curve: `[threshold on the fused scale, fpr, tpr]`. */
-export type CalibrationRow = [number, number, number];
+export type CalibrationRow = Schemas["Scorer"]["curve"][number];
 
-/** The spec types the scorer's `provenance` as a free-form object: where its threshold comes
- * from (`coverscope calibrate`); a provisional scorer (`status: "provisional"`) was not fitted
- * and leaves the counts null. */
-export type ScorerProvenance = {
-  status?: string;
-  note?: string;
-  fitted_on?: string | null;
-  date?: string;
-  tracks?: number | null;
-  packages?: number | null;
-  negatives?: number | null;
-  positives?: number | null;
-  target_fpr?: number | null;
-  prior?: number | null;
-  threshold_fit?: {
-    fpr: number;
-    interval: [number, number];
-    false_positives?: number;
-    negatives?: number;
-    method?: string;
-  } | null;
-};
+/** Where the scorer's threshold comes from (`coverscope calibrate`); a provisional scorer
+ * (`status: "provisional"`) was not fitted and leaves the counts null. */
+export type ScorerProvenance = Schemas["Provenance"];
 
 /** The fused scorer behind every verdict: a pair is a cover when its fused score reaches
- * `fused_threshold`; `threshold` is the same on the check's scale (minus it). The spec types
- * `curve` rows as plain number lists. */
-export type Scorer = Omit<Schemas["Scorer"], "provenance" | "curve"> & {
-  provenance: ScorerProvenance;
-  curve: CalibrationRow[];
-};
+ * `fused_threshold`; `threshold` is the same on the check's scale (minus it). */
+export type Scorer = Schemas["Scorer"];
 
 export type ModelAnswer = Answer<"/api/model", "get", 200>;
 
-/** The spec types `curves` as a free-form object; a model without evaluation answers `{}`. */
-export type ModelInfo = Omit<ModelAnswer, "curves" | "scorer"> & { curves: Curves; scorer: Scorer };
+/** The model with its curves present (a model without evaluation answers `"curves": {}`). */
+export type ModelInfo = Omit<ModelAnswer, "curves"> & { curves: Curves };
 
 /** An error answered by the API (`{"error": {"code", "message"}}`) or by the network. */
 export class ApiError extends Error {
@@ -319,14 +294,5 @@ export function isFinished(job: Job): boolean {
 
 /** A model without evaluation figures answers `"curves": {}`; give the pages empty curves. */
 function normaliseModel(model: ModelAnswer): ModelInfo {
-  const curves: Partial<Curves> = model.curves ?? {};
-  return {
-    ...model,
-    curves: { roc: curves.roc ?? [], pr: curves.pr ?? [] },
-    scorer: {
-      ...model.scorer,
-      provenance: model.scorer.provenance as ScorerProvenance,
-      curve: model.scorer.curve.filter((row): row is CalibrationRow => row.length === 3),
-    },
-  };
+  return { ...model, curves: { roc: model.curves.roc ?? [], pr: model.curves.pr ?? [] } };
 }

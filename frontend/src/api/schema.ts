@@ -36,7 +36,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Unknown song id */
@@ -45,7 +45,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
@@ -54,7 +54,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
@@ -63,7 +63,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -96,13 +105,13 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The report (text/html) */
+        /** @description The report */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": unknown;
+            "text/html": string;
           };
         };
         /** @description Validation error */
@@ -111,7 +120,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Unknown song id */
@@ -120,7 +129,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
@@ -129,7 +138,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
@@ -138,7 +147,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -171,13 +189,22 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description The picture */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "image/png": string;
+          };
+        };
         /** @description Unknown song id */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description A song awaits re-embedding, or its analysis is being backfilled (analysis_pending) */
@@ -186,7 +213,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Too many checks are running or waiting (overloaded): try again after the Retry-After header's seconds. Checks already made answer from the cache. */
@@ -195,7 +222,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -237,13 +273,13 @@ export interface paths {
             "application/json": components["schemas"]["Health"];
           };
         };
-        /** @description The database, the feature store or the job queue is unreachable */
+        /** @description The database, the feature store or the job queue is down */
         503: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Health"];
           };
         };
       };
@@ -290,7 +326,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -328,7 +373,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Job1"];
+            "application/json": components["schemas"]["Job"];
           };
         };
         /** @description Unknown job id */
@@ -337,7 +382,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -384,7 +438,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -421,6 +484,15 @@ export interface paths {
           };
           content: {
             "application/json": components["schemas"]["Model"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -461,6 +533,24 @@ export interface paths {
             "application/json": components["schemas"]["JobOut"];
           };
         };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
       };
     };
     delete?: never;
@@ -497,6 +587,24 @@ export interface paths {
             "application/json": components["schemas"]["JobOut"];
           };
         };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
       };
     };
     delete?: never;
@@ -521,7 +629,7 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: {
+      requestBody: {
         content: {
           "application/json": components["schemas"]["Threshold"];
         };
@@ -542,7 +650,34 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -591,7 +726,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Unknown song id */
@@ -600,7 +735,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description The song awaits re-embedding */
@@ -609,7 +744,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -627,7 +771,11 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          "multipart/form-data": components["schemas"]["ClipForm"];
+        };
+      };
       responses: {
         /** @description Successful response */
         200: {
@@ -644,7 +792,43 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not decodable audio */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -693,7 +877,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -707,28 +900,28 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: {
+      requestBody: {
         content: {
           "application/json": components["schemas"]["AddSong"];
         };
       };
       responses: {
-        /** @description The video is already in the library */
+        /** @description Already in the library: that song, nothing queued */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": unknown;
+            "application/json": components["schemas"]["ExistingSong"];
           };
         };
-        /** @description Successful response */
+        /** @description Queued: the job that adds the song */
         202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["AddSongOut"];
+            "application/json": components["schemas"]["JobOut"];
           };
         };
         /** @description Bad or refused URL */
@@ -737,7 +930,34 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -768,7 +988,12 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["BulkIn"];
+          "multipart/form-data": components["schemas"]["BulkCsv"];
+        };
+      };
       responses: {
         /** @description Successful response */
         202: {
@@ -777,6 +1002,42 @@ export interface paths {
           };
           content: {
             "application/json": components["schemas"]["BulkOut"];
+          };
+        };
+        /** @description Invalid input: a parameter or the body does not match the schema, or is refused */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -804,7 +1065,7 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: {
+      requestBody: {
         content: {
           "application/json": components["schemas"]["DeleteMany"];
         };
@@ -825,7 +1086,34 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -853,15 +1141,46 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          "multipart/form-data": components["schemas"]["UploadForm"];
+        };
+      };
       responses: {
-        /** @description Successful response */
+        /** @description Already in the library: that song, nothing queued */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ExistingSong"];
+          };
+        };
+        /** @description Queued: the job that adds the song */
         202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["AddSongOut"];
+            "application/json": components["schemas"]["JobOut"];
+          };
+        };
+        /** @description Invalid input: a parameter or the body does not match the schema, or is refused */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description File over the size cap */
@@ -870,7 +1189,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Not decodable audio */
@@ -879,7 +1198,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -915,7 +1243,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Song1"];
+            "application/json": components["schemas"]["Song"];
           };
         };
         /** @description Unknown song id */
@@ -924,7 +1252,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -943,12 +1280,21 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Successful response */
+        /** @description Deleted, with its stored audio and features */
         204: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
         };
         /** @description Not found */
         404: {
@@ -956,7 +1302,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -973,7 +1328,7 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: {
+      requestBody: {
         content: {
           "application/json": components["schemas"]["SongPatch"];
         };
@@ -985,7 +1340,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Song1"];
+            "application/json": components["schemas"]["Song"];
           };
         };
         /** @description Validation error */
@@ -994,7 +1349,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["ValidationError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
         /** @description Not found */
@@ -1003,7 +1367,25 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The request body is over the size limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -1029,22 +1411,58 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Successful response */
+        /** @description The stored audio */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": unknown;
+            "application/octet-stream": string;
+            "audio/*": string;
           };
         };
-        /** @description Not found */
+        /** @description The byte range asked for */
+        206: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/octet-stream": string;
+            "audio/*": string;
+          };
+        };
+        /** @description Not modified (If-None-Match) */
+        304: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Unknown song id, or no stored audio */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["HTTPError"];
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Range not satisfiable */
+        416: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
           };
         };
       };
@@ -1083,6 +1501,15 @@ export interface paths {
             "application/json": components["schemas"]["Stats"];
           };
         };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
       };
     };
     put?: never;
@@ -1102,22 +1529,59 @@ export interface components {
       title?: string;
       url: string;
     };
-    AddSongOut: {
-      existing: boolean;
-      job: components["schemas"]["Job"];
-      song: components["schemas"]["Song"];
+    BulkCsv: {
+      /**
+       * Format: binary
+       * @description CSV, UTF-8
+       */
+      file: string;
     };
     BulkError: {
-      /** @description the error code, as in error bodies */
-      code: string;
+      /**
+       * @description the error code, as in error bodies
+       * @enum {string}
+       */
+      code:
+        | "analysis_pending"
+        | "conflict"
+        | "error"
+        | "internal_error"
+        | "invalid_input"
+        | "invalid_source"
+        | "method_not_allowed"
+        | "misconfigured"
+        | "model_error"
+        | "not_found"
+        | "overloaded"
+        | "source_unavailable"
+        | "storage_unavailable"
+        | "too_large"
+        | "unauthorized"
+        | "undecodable_audio";
       /** @description why this URL was not added */
       error: string;
       url: string;
+    };
+    BulkIn: {
+      playlist?: string;
+      urls?: string[];
     };
     BulkOut: {
       errors: components["schemas"]["BulkError"][];
       existing: components["schemas"]["Song"][];
       jobs: components["schemas"]["Job"][];
+    };
+    Calibration: {
+      midpoint: number;
+      slope: number;
+      threshold: number;
+    };
+    ClipForm: {
+      /**
+       * Format: binary
+       * @description the audio clip
+       */
+      file: string;
     };
     Component: {
       /** @description the raw evidence value (larger = more alike) */
@@ -1127,75 +1591,121 @@ export interface components {
       /** @description standard deviations above typical pairs of different songs */
       z: number;
     };
+    Curves: {
+      /** @description [recall, precision, threshold] rows */
+      pr?: [number, number, number][];
+      /** @description [fpr, tpr, threshold] rows */
+      roc?: [number, number, number][];
+      thresholds?: number[];
+    };
     DeleteMany: {
       ids: string[];
     };
     Deleted: {
       deleted: number;
     };
-    HTTPError: {
-      detail: Record<string, never>;
+    Error: {
+      /**
+       * @example {
+       *       "code": "not_found",
+       *       "message": "No song with id x."
+       *     }
+       */
+      error: components["schemas"]["ErrorDetail"];
+    };
+    ErrorDetail: {
+      /**
+       * @description stable and machine-readable
+       * @enum {string}
+       */
+      code:
+        | "analysis_pending"
+        | "conflict"
+        | "error"
+        | "internal_error"
+        | "invalid_input"
+        | "invalid_source"
+        | "method_not_allowed"
+        | "misconfigured"
+        | "model_error"
+        | "not_found"
+        | "overloaded"
+        | "source_unavailable"
+        | "storage_unavailable"
+        | "too_large"
+        | "unauthorized"
+        | "undecodable_audio";
+      /** @description for a person */
       message: string;
     };
+    ExistingSong: {
+      /** @enum {boolean} */
+      existing: true;
+      song: components["schemas"]["Song"];
+    };
     Health: {
+      /** @description ok, or why not */
       db: string;
       model_version: string | null;
-      /** @description the job queue (SQLite or Redis) */
+      /** @description the job queue (SQLite or Redis): ok, or why not */
       queue: string;
-      status: string;
+      /** @enum {string} */
+      status: "ok" | "degraded";
+      /** @description ok, or why not */
       store: string;
       /** @description a worker's heartbeat; informational, never makes a 503 */
       worker: string;
     };
+    IndexInfo: {
+      library_version: number;
+      songs: number;
+    };
     Job: {
       attempts: number;
-      created_at: string;
+      created_at: string | null;
       error: string | null;
       id: string;
-      /** @description ingest_url | ingest_upload | reembed | expand_playlist | backfill_analyses */
-      kind: string;
+      /** @enum {string} */
+      kind: "ingest_url" | "ingest_upload" | "reembed" | "expand_playlist" | "backfill_analyses";
       /** @description what a playlist job queued, or why a job was re-run */
       note: string | null;
+      /** @description percent, 0-100 */
       progress: number;
       result: components["schemas"]["JobResult"] | null;
       song_id: string | null;
       source: string | null;
-      /** @description queued | downloading | extracting | embedding | analysing | listing | queueing | done | failed */
-      stage: string;
-      /** @description queued | running | done | failed */
-      status: string;
-      updated_at: string;
+      /** @enum {string} */
+      stage:
+        | "queued"
+        | "downloading"
+        | "extracting"
+        | "embedding"
+        | "analysing"
+        | "listing"
+        | "queueing"
+        | "done"
+        | "failed";
+      /** @enum {string} */
+      status: "queued" | "running" | "done" | "failed";
+      updated_at: string | null;
     };
-    Job1: {
-      attempts: number;
-      created_at: string;
-      error: string | null;
-      id: string;
-      /** @description ingest_url | ingest_upload | reembed | expand_playlist | backfill_analyses */
-      kind: string;
-      /** @description what a playlist job queued, or why a job was re-run */
-      note: string | null;
-      progress: number;
-      result: components["schemas"]["JobResult"] | null;
-      song_id: string | null;
-      source: string | null;
-      /** @description queued | downloading | extracting | embedding | analysing | listing | queueing | done | failed */
-      stage: string;
-      /** @description queued | running | done | failed */
-      status: string;
-      updated_at: string;
+    JobCounts: {
+      done: number;
+      failed: number;
+      queued: number;
+      running: number;
     };
     JobList: {
       items: components["schemas"]["Job"][];
     };
     JobOut: {
-      job: components["schemas"]["Job1"];
+      job: components["schemas"]["Job"];
     };
     JobResult: {
       /** @description songs the backfill analysed */
-      analysed: number;
+      analysed?: number;
       /** @description songs it could not analyse (no stored audio ...) */
-      not_analysable: components["schemas"]["NotAnalysable"][];
+      not_analysable?: components["schemas"]["NotAnalysable"][];
     };
     Map: {
       points: components["schemas"]["MapPoint"][];
@@ -1215,26 +1725,32 @@ export interface components {
       score: number;
     };
     Model: {
+      /** @description each evaluation run by name: its metrics (MAP, MR1 ...) as written by `coverscope evaluate` */
       benchmarks: {
-        [key: string]: unknown;
+        [key: string]: {
+          [key: string]: unknown;
+        };
       };
-      calibration: {
-        [key: string]: unknown;
-      };
-      config: {
-        [key: string]: unknown;
-      };
-      curves: {
-        [key: string]: unknown;
-      };
+      calibration: components["schemas"]["Calibration"];
+      config: components["schemas"]["NetworkConfig"];
+      curves: components["schemas"]["Curves"];
       scorer: components["schemas"]["Scorer"];
       songs_without_analysis: number;
       stale_songs: number;
       threshold: number;
+      /** @description the checkpoint's training summary, as its trainer wrote it */
       training: {
         [key: string]: unknown;
       };
       version: string;
+    };
+    NetworkConfig: {
+      channels: number[];
+      circular_bins: boolean;
+      dropout: number;
+      embedding_dim: number;
+      kernels: [number, number][];
+      pool_after: number[];
     };
     NotAnalysable: {
       reason: string;
@@ -1266,11 +1782,41 @@ export interface components {
       /** @description minus the fused threshold: a cover when distance <= threshold */
       threshold: number;
     };
+    Provenance: {
+      analysis_version?: string;
+      auc_components_on_calibration?: {
+        [key: string]: number;
+      };
+      auc_on_calibration?: number | null;
+      command?: string;
+      covers80_used?: boolean;
+      date?: string;
+      embedding_model?: string;
+      fitted_on?: string | null;
+      hours?: number | null;
+      negatives?: number | null;
+      note?: string;
+      packages?: number | null;
+      positives?: number | null;
+      positives_kind?: string;
+      prior?: number | null;
+      status?: string;
+      target_fpr?: number | null;
+      threshold_fit?: components["schemas"]["ThresholdFit"] | null;
+      tracks?: number | null;
+      true_positive_rate_on_positives?: number | null;
+    };
     Rank: {
       model_version: string;
-      query: {
-        [key: string]: unknown;
-      };
+      /** @description the library song ranked against, or the clip */
+      query:
+        | {
+            song: components["schemas"]["Song"];
+          }
+        | {
+            /** @description the clip's file name */
+            upload: string;
+          };
       results: components["schemas"]["RankEntry"][];
       /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
       scorer_threshold: number;
@@ -1279,16 +1825,18 @@ export interface components {
       threshold: number;
     };
     RankEntry: {
-      alignment_distance: number | null;
+      /** @description re-ranked songs only */
+      alignment_distance?: number | null;
       /** @description each piece of evidence by name (qmax, early, embedding ...) */
-      components: {
+      components?: {
         [key: string]: components["schemas"]["Component"];
       };
       distance: number;
       /** @description re-ranked songs only: the fused score (larger = more alike) */
-      fused: number;
+      fused?: number;
       is_cover: boolean;
-      key_shift: number | null;
+      /** @description re-ranked songs only */
+      key_shift?: number;
       probability: number;
       similarity: number;
       song: components["schemas"]["Song"];
@@ -1297,19 +1845,16 @@ export interface components {
       /** @description the fused components */
       components: string[];
       /** @description calibration rows [threshold, fpr, tpr], threshold on the fused scale (cover when fused >= it); empty when the config has none */
-      curve: number[][];
+      curve: [number, number, number][];
       /** @description the calibrated one, on the check's scale */
       default_threshold: number;
       /** @description in force, on the fused scale: a cover when fused >= it */
       fused_threshold: number;
       probability: components["schemas"]["ScorerProbability"];
-      /** @description how it was calibrated (status, negatives, target_fpr ...) */
-      provenance: {
-        [key: string]: unknown;
-      };
+      provenance: components["schemas"]["Provenance"];
       /** @description each component's [mean, std] over real non-cover pairs */
       stats: {
-        [key: string]: number[];
+        [key: string]: [number, number];
       };
       /** @description in force, on the check's scale (minus the fused threshold) */
       threshold: number;
@@ -1320,40 +1865,25 @@ export interface components {
     };
     ScorerProbability: {
       midpoint: number;
-      prior: number | null;
+      prior?: number | null;
       slope: number;
     };
     Song: {
       artist: string;
       audio_url: string;
-      created_at: string;
+      created_at: string | null;
+      /** @description seconds */
       duration: number | null;
       filename: string | null;
       id: string;
-      model_version: string;
+      /** @description the model that embedded it */
+      model_version: string | null;
       notes: string;
-      /** @description youtube | upload | web */
-      source: string;
+      /** @enum {string|null} */
+      source: "youtube" | "upload" | "web" | null;
       tags: string[];
       title: string;
-      updated_at: string;
-      url: string | null;
-      video_id: string | null;
-    };
-    Song1: {
-      artist: string;
-      audio_url: string;
-      created_at: string;
-      duration: number | null;
-      filename: string | null;
-      id: string;
-      model_version: string;
-      notes: string;
-      /** @description youtube | upload | web */
-      source: string;
-      tags: string[];
-      title: string;
-      updated_at: string;
+      updated_at: string | null;
       url: string | null;
       video_id: string | null;
     };
@@ -1364,19 +1894,14 @@ export interface components {
       total: number;
     };
     SongPatch: {
-      artist: string;
-      notes: string;
-      tags: string[];
-      title: string;
+      artist?: string;
+      notes?: string;
+      tags?: string[];
+      title?: string;
     };
     Stats: {
-      /** @description this API process's search index: songs, library_version */
-      index: {
-        [key: string]: unknown;
-      };
-      jobs: {
-        [key: string]: unknown;
-      };
+      index: components["schemas"]["IndexInfo"];
+      jobs: components["schemas"]["JobCounts"];
       model_version: string;
       songs: number;
     };
@@ -1384,13 +1909,25 @@ export interface components {
       /** @description on the check's scale: minus the fused threshold (a pair is a cover when its distance, minus its fused score, is at most this) */
       threshold: number;
     };
-    ValidationError: {
-      detail: {
-        "<location>": {
-          "<field_name>": string[];
-        };
-      };
-      message: string;
+    ThresholdFit: {
+      false_positives?: number;
+      /** @description false-positive rate at it */
+      fpr: number;
+      /** @description confidence interval of the fpr */
+      interval: [number, number];
+      method?: string;
+      negatives?: number;
+      target_fpr?: number;
+      threshold?: number;
+    };
+    UploadForm: {
+      artist?: string;
+      /**
+       * Format: binary
+       * @description the audio file
+       */
+      file: string;
+      title?: string;
     };
   };
   responses: never;

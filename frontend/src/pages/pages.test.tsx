@@ -2,6 +2,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AnyAnswer } from "../api";
 import { model, pairCheck, rank as rankOf, rankResult, scorer, song } from "../test-fixtures";
 import { ToastProvider } from "../components/Toasts";
 import { makeQueryClient } from "../queryClient";
@@ -12,13 +13,13 @@ import { ModelPage } from "./Model";
 import { RankPage } from "./Rank";
 
 /** Answer API calls by path prefix; anything unknown is a 404 in the API's error shape. */
-function serve(routes: Record<string, { status?: number; body: unknown }>) {
+function serve(routes: Record<string, { status?: number; body: AnyAnswer }>) {
   const fetch = vi.fn(async (url: string, _init?: RequestInit) => {
     const path = url.split("?")[0];
     const match = Object.keys(routes)
       .sort((a, b) => b.length - a.length)
       .find((p) => path.startsWith(p));
-    const answer = match
+    const answer: { status?: number; body: AnyAnswer } = match
       ? routes[match]
       : { status: 404, body: { error: { code: "not_found", message: "No." } } };
     return new Response(JSON.stringify(answer.body), { status: answer.status ?? 200 });
