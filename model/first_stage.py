@@ -1,0 +1,102 @@
+"""The first stage of a library search: which songs are worth the full pair scorer.
+
+An embedding shortlist (cheap: one vector distance per song) is re-ordered by a coarse Qmax on
+``SongAnalysis.coarse`` (HPCP pooled over 64 frames, ~1.5 s per frame): the same Serra'09
+alignment as ``model.qmax`` at a quarter of the time resolution, about 20 times cheaper than
+the full Qmax, and tolerant of what a global embedding misses (sections dropped or repeated,
+tempo changes). The best ``CANDIDATES`` are what the fused scorer (``model.score``) sees, and
+become the song's edges in the library graph (``model.library``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.analysis import SongAnalysis
+from model.errors import InvalidInput
+from model.qmax import qmax
+
+SHORTLIST = 200
+"""Embedding neighbours re-ordered by the coarse Qmax per song."""
+CANDIDATES = 20
+"""Songs fused-scored per added song: the graph out-degree the API ships."""
+
+
+def coarse_distance(a: SongAnalysis, b: SongAnalysis) -> float:
+    """Log Qmax distance of two songs' coarse chroma, both directions averaged (lower = closer).
+
+    The log tames the long tail of unaligned pairs (``model.qmax.NO_ALIGNMENT_DISTANCE``), as
+    the scorer's ``qmax`` component does."""
+    result = qmax(a.coarse.astype(np.float32), b.coarse.astype(np.float32))
+    return math.log(result.distance)
+
+
+def coarse_distances(query: SongAnalysis, others: Sequence[SongAnalysis]) -> np.ndarray:
+    """(n,) coarse distances of ``query`` to each of ``others``, z-scored over ``others``
+    (lower = closer). z-scoring puts queries of different lengths and styles on one scale, so
+    that distances of different queries can be compared (or averaged into a symmetric one)."""
+    d = np.array([coarse_distance(query, other) for other in others], dtype=np.float64)
+    return zscore(d)
+
+
+def zscore(d: np.ndarray) -> np.ndarray:
+    """(n,) values minus their mean over their standard deviation (0 when all are equal)."""
+    if d.size == 0:
+        return d
+    std = float(d.std())
+    centred: np.ndarray = d - d.mean()
+    return centred / std if std > 0 else centred
+
+
+def embedding_distances(query: SongAnalysis, others: Sequence[SongAnalysis]) -> np.ndarray:
+    """(n,) Euclidean distances of the query's embedding to each of ``others`` (unit vectors,
+    0..2). ``InvalidInput`` when a song has no embedding or another model embedded it."""
+    if query.embedding is None or any(o.embedding is None for o in others):
+        raise InvalidInput("the embedding shortlist needs every song's embedding")
+    if any(o.embedding_version != query.embedding_version for o in others):
+        raise InvalidInput("the songs were embedded by different models")
+    if not others:
+        return np.zeros(0, dtype=np.float64)
+    matrix = np.stack([np.asarray(o.embedding, dtype=np.float64) for o in others])
+    out: np.ndarray = np.linalg.norm(matrix - np.asarray(query.embedding, np.float64), axis=1)
+    return out
+
+
+def shortlist_indices(embedding_distances: np.ndarray | None, *, n: int, size: int) -> np.ndarray:
+    """Indices (0..n-1) of the ``size`` smallest embedding distances, nearest first (stable on
+    ties); every index in order when ``embedding_distances`` is None."""
+    if embedding_distances is None:
+        return np.arange(n)[:size] if size < n else np.arange(n)
+    d = np.asarray(embedding_distances, dtype=np.float64)
+    if d.shape != (n,):
+        raise InvalidInput(f"embedding distances of shape {d.shape}, expected ({n},)")
+    order: np.ndarray = np.argsort(d, kind="stable")
+    return order[:size]
+
+
+def candidates(
+    query: SongAnalysis,
+    others: Sequence[SongAnalysis],
+    *,
+    embedding_distances: np.ndarray | None = None,
+    shortlist: int = SHORTLIST,
+    count: int = CANDIDATES,
+) -> np.ndarray:
+    """Indices into ``others`` (best first, at most ``count``): the ``shortlist`` nearest by
+    ``embedding_distances`` ((n,), every song when None) re-ordered by ``coarse_distances``;
+    ties keep the embedding order."""
+    if shortlist < 1 or count < 1:
+        raise InvalidInput("the shortlist and the candidate count must be positive")
+    if embedding_distances is None:
+        chosen = np.arange(len(others))
+    else:
+        chosen = shortlist_indices(embedding_distances, n=len(others), size=shortlist)
+    if chosen.size == 0:
+        return chosen
+    coarse = coarse_distances(query, [others[int(i)] for i in chosen])
+    order = np.argsort(coarse, kind="stable")
+    out: np.ndarray = chosen[order[:count]]
+    return out
