@@ -11,7 +11,7 @@ become the song's edges in the library graph (``model.library``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -34,11 +34,20 @@ def coarse_distance(a: SongAnalysis, b: SongAnalysis) -> float:
     return math.log(result.distance)
 
 
-def coarse_distances(query: SongAnalysis, others: Sequence[SongAnalysis]) -> np.ndarray:
+PairDistance = Callable[[SongAnalysis, SongAnalysis], float]
+
+
+def coarse_distances(
+    query: SongAnalysis,
+    others: Sequence[SongAnalysis],
+    *,
+    distance: PairDistance = coarse_distance,
+) -> np.ndarray:
     """(n,) coarse distances of ``query`` to each of ``others``, z-scored over ``others``
     (lower = closer). z-scoring puts queries of different lengths and styles on one scale, so
-    that distances of different queries can be compared (or averaged into a symmetric one)."""
-    d = np.array([coarse_distance(query, other) for other in others], dtype=np.float64)
+    that distances of different queries can be compared (or averaged into a symmetric one).
+    ``distance`` is ``coarse_distance`` or a cache of it (an evaluation's)."""
+    d = np.array([distance(query, other) for other in others], dtype=np.float64)
     return zscore(d)
 
 
@@ -67,9 +76,9 @@ def embedding_distances(query: SongAnalysis, others: Sequence[SongAnalysis]) -> 
 
 def shortlist_indices(embedding_distances: np.ndarray | None, *, n: int, size: int) -> np.ndarray:
     """Indices (0..n-1) of the ``size`` smallest embedding distances, nearest first (stable on
-    ties); every index in order when ``embedding_distances`` is None."""
+    ties); all n indices in order when ``embedding_distances`` is None (no shortlist)."""
     if embedding_distances is None:
-        return np.arange(n)[:size] if size < n else np.arange(n)
+        return np.arange(n)
     d = np.asarray(embedding_distances, dtype=np.float64)
     if d.shape != (n,):
         raise InvalidInput(f"embedding distances of shape {d.shape}, expected ({n},)")
@@ -84,19 +93,23 @@ def candidates(
     embedding_distances: np.ndarray | None = None,
     shortlist: int = SHORTLIST,
     count: int = CANDIDATES,
+    distance: PairDistance = coarse_distance,
 ) -> np.ndarray:
     """Indices into ``others`` (best first, at most ``count``): the ``shortlist`` nearest by
-    ``embedding_distances`` ((n,), every song when None) re-ordered by ``coarse_distances``;
-    ties keep the embedding order."""
+    ``embedding_distances`` ((n,), every song when None) re-ordered by ``coarse_distances``
+    (with ``distance``, see there); ties keep the embedding order."""
     if shortlist < 1 or count < 1:
         raise InvalidInput("the shortlist and the candidate count must be positive")
-    if embedding_distances is None:
-        chosen = np.arange(len(others))
-    else:
-        chosen = shortlist_indices(embedding_distances, n=len(others), size=shortlist)
+    chosen = shortlist_indices(embedding_distances, n=len(others), size=shortlist)
     if chosen.size == 0:
         return chosen
-    coarse = coarse_distances(query, [others[int(i)] for i in chosen])
-    order = np.argsort(coarse, kind="stable")
-    out: np.ndarray = chosen[order[:count]]
+    coarse = coarse_distances(query, [others[int(i)] for i in chosen], distance=distance)
+    return order_shortlist(chosen, coarse, count=count)
+
+
+def order_shortlist(chosen: np.ndarray, coarse: np.ndarray, *, count: int) -> np.ndarray:
+    """The ``count`` best of the shortlisted indices ``chosen`` (k,) by their coarse distances
+    (k,), lower first; ties keep the shortlist (embedding) order."""
+    order = np.argsort(np.asarray(coarse, dtype=np.float64), kind="stable")
+    out: np.ndarray = np.asarray(chosen)[order[:count]]
     return out

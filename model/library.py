@@ -175,3 +175,17 @@ def cover_groups(graph: LibraryGraph, *, threshold: float) -> list[list[str]]:
 def _confirmed(graph: LibraryGraph, a: str, b: str, threshold: float) -> bool:
     edge = graph.edge(a, b)
     return edge is not None and edge.fused >= threshold
+
+
+def rank_library(
+    song_id: str, graph: LibraryGraph, *, config: ScorerConfig, first_stage: Iterable[str]
+) -> list[str]:
+    """The whole ranking of a library song: its neighbours by ``graph_ranking``, then the other
+    songs in ``first_stage`` order (e.g. by embedding distance), the song itself left out."""
+    ranking = [s for s, _, _ in graph_ranking(song_id, graph, config=config)]
+    seen = {song_id, *ranking}
+    for other in first_stage:
+        if other not in seen:
+            seen.add(other)
+            ranking.append(other)
+    return ranking

@@ -15,6 +15,7 @@ from model.library import (
     cover_groups,
     graph_ranking,
     neighbourhood_components,
+    rank_library,
     score_candidates,
 )
 from model.rerank import diffuse
@@ -185,3 +186,12 @@ def test_a_rendition_added_to_the_library_joins_its_original_and_not_a_stranger(
     assert all(math.isfinite(e.fused) for _, _, e in graph.edges())
     assert cover_groups(graph, threshold=config.threshold) == [["a", "a_cover"]]
     assert graph_ranking("a_cover", graph, config=config)[0][0] == "a"
+
+
+def test_the_library_ranking_continues_with_the_first_stage_after_the_neighbours(
+    config: ScorerConfig,
+) -> None:
+    graph = toy_neighbourhood()
+    head = [s for s, _, _ in graph_ranking("s", graph, config=config)]
+    first_stage = ["w", "s", "y", "v", "x", "w"]
+    assert rank_library("s", graph, config=config, first_stage=first_stage) == [*head, "w", "v"]
