@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apiflask import Schema, fields, validators
 
+from backend.search.library_map import MAX_POINTS as MAP_MAX_POINTS
 from backend.search.ranking import MAX_RERANK
 from backend.storage.song_repository import SORTABLE
 
@@ -340,3 +341,92 @@ class Stats(Schema):
     index = fields.Dict(
         metadata={"description": "this API process's search index: songs, library_version"}
     )
+
+
+# --- The library graph (issue 11): graph ranking, clip queries as jobs, versions, map --------
+# Kept apart from the schemas above; each extends one of them where the answer grew.
+
+
+class GraphRankEntry(RankEntry):
+    source = fields.String(
+        metadata={
+            "description": "graph: a scored neighbour, placed by diffusion, its verdict from the"
+            " pair's fused score | first_stage: the embedding order beyond the neighbours, its"
+            " verdict from the embedding | rerank: the head re-scored on request (rerank=K)"
+        }
+    )
+    diffused = fields.Float(
+        metadata={
+            "description": "graph results: the diffused score that placed it (larger = closer)"
+        }
+    )
+
+
+class GraphRank(Rank):
+    results = fields.List(fields.Nested(GraphRankEntry))
+
+
+class GraphRankQuery(Schema):
+    song = fields.String(required=True)
+    rerank = rerank_field()
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class ClipRankQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class ClipRankResultQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class SongVersion(Schema):
+    song = fields.Nested(Song)
+    fused = fields.Float(metadata={"description": "the pair's fused score (larger = more alike)"})
+    probability = fields.Float()
+    components = components_field()
+
+
+class SongVersions(Schema):
+    song = fields.Nested(Song)
+    versions = fields.List(
+        fields.Nested(SongVersion),
+        metadata={
+            "description": "confirmed edges: neighbours whose fused score passes the"
+            " threshold in force, strongest first"
+        },
+    )
+    fused_threshold = fields.Float(metadata={"description": "a version when fused >= it"})
+    group = fields.List(
+        fields.String(),
+        metadata={
+            "description": "ids of the song's cover group (every pair confirmed); empty"
+            " when it is in none"
+        },
+    )
+
+
+class ListedSong(Song):
+    versions = fields.Integer(metadata={"description": "confirmed versions in the library"})
+    group = fields.Integer(
+        allow_none=True, metadata={"description": "its cover group's number, as on the map"}
+    )
+
+
+class ListedSongPage(SongPage):
+    items = fields.List(fields.Nested(ListedSong))
+
+
+class MapQuery(Schema):
+    limit = fields.Integer(
+        load_default=MAP_MAX_POINTS,
+        validate=validators.Range(min=1, max=MAP_MAX_POINTS),
+        metadata={"description": f"songs on the map (at most {MAP_MAX_POINTS}; more is refused)"},
+    )
+
+
+class GraphMap(Map):
+    fused_threshold = fields.Float(
+        metadata={"description": "groups join songs whose every pair has fused >= it"}
+    )
+    groups = fields.Integer(metadata={"description": "cover groups of two songs or more"})
