@@ -3,6 +3,7 @@ neighbour graph; computed once per library version (``backend.search.library_map
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -32,5 +33,5 @@ def library_map(query: dict[str, Any]) -> dict[str, Any]:
         "points": points,
         "threshold": s.calibration().threshold,
         "fused_threshold": fused_threshold,
-        "groups": len({g for g in found.groups if g >= 0}),
+        "groups": sum(1 for n in Counter(g for g in found.groups if g >= 0).values() if n > 1),
     }

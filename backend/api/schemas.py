@@ -339,7 +339,10 @@ class Stats(Schema):
     jobs = fields.Dict()
     model_version = fields.String()
     index = fields.Dict(
-        metadata={"description": "this API process's search index: songs, library_version"}
+        metadata={
+            "description": "this API process's search index: songs, library_version,"
+            " graph_version (the neighbour graph's change counter it holds)"
+        }
     )
 
 

@@ -22,6 +22,10 @@ from pymongo.database import Database
 
 from backend.storage.db import guarded, now
 
+KEEP_CHANGES = 10_000
+"""Change records kept (more than ``graph_index.MAX_REPLAY``); older ones are trimmed."""
+TRIM_EVERY = 1000
+
 ChangeOp = Literal["link", "remove", "reset"]
 """``link``: re-read the song's document; ``remove``: the song left; ``reset``: reload all."""
 
@@ -145,9 +149,14 @@ class EdgeRepository:
                     {"_id": doc["_id"]}, {"$unset": {f"neighbours.{o}": "" for o in stale}}
                 )
                 dropped += len(stale)
+        self.mark_rebuilt(stamp)
+        return dropped
+
+    @guarded
+    def mark_rebuilt(self, stamp: str) -> None:
+        """Record that the whole graph now holds ``stamp``'s edges; every reader reloads."""
         self.meta.update_one({"_id": "graph"}, {"$set": {"stamp": stamp}}, upsert=True)
         self._record("reset", None)
-        return dropped
 
     @guarded
     def clear(self) -> None:
@@ -164,4 +173,7 @@ class EdgeRepository:
             return_document=ReturnDocument.AFTER,
         )
         assert doc is not None  # upserted
-        self.changes.insert_one({"_id": int(doc["version"]), "op": op, "song": song_id})
+        seq = int(doc["version"])
+        self.changes.insert_one({"_id": seq, "op": op, "song": song_id})
+        if seq % TRIM_EVERY == 0:  # a reader further behind than KEEP_CHANGES reloads anyway
+            self.changes.delete_many({"_id": {"$lt": seq - KEEP_CHANGES}})
