@@ -66,19 +66,30 @@ export type SongEdit = Partial<
 type AddOut = Schemas["AddSongOut"];
 export type AddResult = Pick<AddOut, "job"> | Pick<AddOut, "song" | "existing">;
 
-/** Fields of a ranked song that only the re-ranked head (the fused scorer) carries. */
-type RerankOnly = "alignment_distance" | "key_shift" | "fused" | "components";
+/** Fields of a ranked song that only fused-scored results (graph neighbours, the re-ranked head)
+ * carry. */
+type ScoredOnly = "alignment_distance" | "key_shift" | "fused" | "components" | "diffused";
 
-/** A ranked song; the fused score, its components, the key shift and alignment distance come
- * only with the re-rank. */
-export type RankResult = Omit<Schemas["RankEntry"], RerankOnly> &
-  Partial<Pick<Schemas["RankEntry"], RerankOnly>>;
+/** Where a result's place and verdict come from: `graph` (a scored neighbour, placed by
+ * diffusion, judged by its fused score), `first_stage` (the embedding order beyond the
+ * neighbours, judged by the embedding), `rerank` (the head re-scored on request). */
+export type RankSource = "graph" | "first_stage" | "rerank";
 
-/** The spec types `query` as a free-form object: the song ranked against, or the clip's name. */
+/** A ranked song; the fused score, its components, the diffused score, the key shift and the
+ * alignment distance come only with fused-scored results. */
+export type RankResult = Omit<Schemas["GraphRankEntry"], ScoredOnly | "source"> &
+  Partial<Pick<Schemas["GraphRankEntry"], ScoredOnly>> & { source: RankSource };
+
+/** The spec types `query` as a free-form object: the song ranked against, or the clip's name
+ * (and the job that ranked it). */
 export type Rank = Omit<Answer<"/api/rank", "get", 200>, "query" | "results"> & {
-  query: { song: Song } | { upload: string };
+  query: { song: Song } | { upload: string; job?: string };
   results: RankResult[];
 };
+
+/** A library song as the listing gives it: its confirmed versions and cover group. */
+export type ListedSong = Schemas["ListedSong"];
+export type SongVersions = Answer<"/api/songs/{song_id}/versions", "get", 200>;
 
 /** A curve point: ROC `[fpr, tpr, threshold]`, PR `[recall, precision, threshold]`. */
 export type CurvePoint = [number, number, number];
@@ -295,8 +306,12 @@ export const api = {
   check: (a: string, b: string) => request<PairCheck>("GET", "/check", undefined, { a, b }),
   rankSong: (song: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("GET", "/rank", undefined, { song, ...options }),
-  rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
-    request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
+  /** Queue a clip query; its ranking is read with `clipRank` once the job is done. */
+  rankClip: (file: Blob, fileName: string, options: { limit?: number } = {}) =>
+    request<Answer<"/api/rank", "post", 202>>("POST", "/rank", form(file, fileName), { ...options }),
+  clipRank: (jobId: string, options: { limit?: number } = {}) =>
+    request<Rank>("GET", `/rank/clips/${encodeURIComponent(jobId)}`, undefined, { ...options }),
+  songVersions: (id: string) => request<SongVersions>("GET", `/songs/${encodeURIComponent(id)}/versions`),
 
   model: () => request<ModelAnswer>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>

@@ -334,6 +334,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description songs on the map (at most 5000; more is refused) */
           limit?: number;
         };
         header?: never;
@@ -348,10 +349,10 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Map"];
+            "application/json": components["schemas"]["GraphMap"];
           };
         };
-        /** @description Validation error */
+        /** @description limit out of range */
         400: {
           headers: {
             [name: string]: unknown;
@@ -555,7 +556,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Rank"];
+            "application/json": components["schemas"]["GraphRank"];
           };
         };
         /** @description Validation error */
@@ -588,12 +589,13 @@ export interface paths {
       };
     };
     put?: never;
-    /** Rank the library against an uploaded clip (multipart field 'file') */
+    /**
+     * Rank the library against an uploaded clip (multipart field 'file'), as a job
+     * @description Answers the job; poll `/api/jobs/<id>` and read the ranking from `/api/rank/clips/<id>` once it is done.
+     */
     post: {
       parameters: {
         query?: {
-          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
-          rerank?: number;
           limit?: number;
         };
         header?: never;
@@ -603,12 +605,12 @@ export interface paths {
       requestBody?: never;
       responses: {
         /** @description Successful response */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Rank"];
+            "application/json": components["schemas"]["JobOut"];
           };
         };
         /** @description Validation error */
@@ -620,8 +622,93 @@ export interface paths {
             "application/json": components["schemas"]["ValidationError"];
           };
         };
+        /** @description Clip over the size cap */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+        /** @description Not decodable audio */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/rank/clips/{job_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Clip Result */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          job_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["GraphRank"];
+          };
+        };
+        /** @description Validation error */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ValidationError"];
+          };
+        };
+        /** @description Unknown job, or not a clip query */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+        /** @description Still running, or failed */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -657,7 +744,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["SongPage"];
+            "application/json": components["schemas"]["ListedSongPage"];
           };
         };
         /** @description Validation error */
@@ -1030,6 +1117,53 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/songs/{song_id}/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The song's versions in the library: its confirmed edges in the neighbour graph */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          song_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SongVersions"];
+          };
+        };
+        /** @description Unknown song id */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["HTTPError"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/stats": {
     parameters: {
       query?: never;
@@ -1106,6 +1240,45 @@ export interface components {
     Deleted: {
       deleted: number;
     };
+    GraphMap: {
+      /** @description groups join songs whose every pair has fused >= it */
+      fused_threshold: number;
+      /** @description cover groups of two songs or more */
+      groups: number;
+      points: components["schemas"]["MapPoint"][];
+      threshold: number;
+    };
+    GraphRank: {
+      model_version: string;
+      query: {
+        [key: string]: unknown;
+      };
+      results: components["schemas"]["GraphRankEntry"][];
+      /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
+      scorer_threshold: number;
+      scorer_version: string;
+      /** @description the embedding distance threshold */
+      threshold: number;
+    };
+    GraphRankEntry: {
+      alignment_distance: number | null;
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components: {
+        [key: string]: components["schemas"]["Component"];
+      };
+      /** @description graph results: the diffused score that placed it (larger = closer) */
+      diffused: number;
+      distance: number;
+      /** @description re-ranked songs only: the fused score (larger = more alike) */
+      fused: number;
+      is_cover: boolean;
+      key_shift: number | null;
+      probability: number;
+      similarity: number;
+      song: components["schemas"]["Song"];
+      /** @description graph: a scored neighbour, placed by diffusion, its verdict from the pair's fused score | first_stage: the embedding order beyond the neighbours, its verdict from the embedding | rerank: the head re-scored on request (rerank=K) */
+      source: string;
+    };
     HTTPError: {
       detail: Record<string, never>;
       message: string;
@@ -1162,7 +1335,7 @@ export interface components {
       items: components["schemas"]["Job"][];
     };
     JobOut: {
-      job: components["schemas"]["Job1"];
+      job: components["schemas"]["Job"];
     };
     JobResult: {
       /** @description songs the backfill analysed */
@@ -1170,9 +1343,32 @@ export interface components {
       /** @description songs it could not analyse (no stored audio ...) */
       not_analysable: components["schemas"]["NotAnalysable"][];
     };
-    Map: {
-      points: components["schemas"]["MapPoint"][];
-      threshold: number;
+    ListedSong: {
+      artist: string;
+      audio_url: string;
+      created_at: string;
+      duration: number | null;
+      filename: string | null;
+      /** @description its cover group's number, as on the map */
+      group: number | null;
+      id: string;
+      model_version: string;
+      notes: string;
+      /** @description youtube | upload | web */
+      source: string;
+      tags: string[];
+      title: string;
+      updated_at: string;
+      url: string | null;
+      /** @description confirmed versions in the library */
+      versions: number;
+      video_id: string | null;
+    };
+    ListedSongPage: {
+      items: components["schemas"]["ListedSong"][];
+      page: number;
+      per_page: number;
+      total: number;
     };
     MapPoint: {
       group: number;
@@ -1239,33 +1435,6 @@ export interface components {
       /** @description minus the fused threshold: a cover when distance <= threshold */
       threshold: number;
     };
-    Rank: {
-      model_version: string;
-      query: {
-        [key: string]: unknown;
-      };
-      results: components["schemas"]["RankEntry"][];
-      /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
-      scorer_threshold: number;
-      scorer_version: string;
-      /** @description the embedding distance threshold */
-      threshold: number;
-    };
-    RankEntry: {
-      alignment_distance: number | null;
-      /** @description each piece of evidence by name (qmax, early, embedding ...) */
-      components: {
-        [key: string]: components["schemas"]["Component"];
-      };
-      distance: number;
-      /** @description re-ranked songs only: the fused score (larger = more alike) */
-      fused: number;
-      is_cover: boolean;
-      key_shift: number | null;
-      probability: number;
-      similarity: number;
-      song: components["schemas"]["Song"];
-    };
     Scorer: {
       /** @description the fused components */
       components: string[];
@@ -1330,20 +1499,33 @@ export interface components {
       url: string | null;
       video_id: string | null;
     };
-    SongPage: {
-      items: components["schemas"]["Song"][];
-      page: number;
-      per_page: number;
-      total: number;
-    };
     SongPatch: {
       artist: string;
       notes: string;
       tags: string[];
       title: string;
     };
+    SongVersion: {
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components: {
+        [key: string]: components["schemas"]["Component"];
+      };
+      /** @description the pair's fused score (larger = more alike) */
+      fused: number;
+      probability: number;
+      song: components["schemas"]["Song1"];
+    };
+    SongVersions: {
+      /** @description a version when fused >= it */
+      fused_threshold: number;
+      /** @description ids of the song's cover group (every pair confirmed); empty when it is in none */
+      group: string[];
+      song: components["schemas"]["Song1"];
+      /** @description confirmed edges: neighbours whose fused score passes the threshold in force, strongest first */
+      versions: components["schemas"]["SongVersion"][];
+    };
     Stats: {
-      /** @description this API process's search index: songs, library_version */
+      /** @description this API process's search index: songs, library_version, graph_version (the neighbour graph's change counter it holds) */
       index: {
         [key: string]: unknown;
       };
