@@ -30,7 +30,7 @@ from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository
 from model.audio import decode
 from model.embed import Embedder
-from model.errors import Conflict, NotFound
+from model.errors import Conflict, NotFound, UndecodableAudio
 from model.library import graph_ranking
 from model.score import ScorerConfig
 
@@ -58,7 +58,11 @@ def rank_clip(
     with scratch_folder(settings, prefix="coverscope-clip-") as tmp:
         path = Path(tmp) / f"clip{suffix}"
         path.write_bytes(data)
-        y = decode(path, max_seconds=settings.max_duration_s)
+        try:
+            y = decode(path, max_seconds=settings.max_duration_s)
+        except UndecodableAudio:
+            store.delete(payload["upload_key"])  # permanent: do not keep the bytes
+            raise
 
     def stage(name: str, fraction: float) -> None:
         lo, hi = SPAN["analysing"]
