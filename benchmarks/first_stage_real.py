@@ -8,7 +8,8 @@ copy (key, tempo, timbre, codec, a few with repeated sections) queries it. Real 
 positive's group (possible versions of it) and the duplicates of the originals are left out.
 Reported per first stage: MRR (one true item per query) and recall within the top k, for the
 embedding alone, the coarse Qmax alone, and embedding shortlists of several sizes re-ordered by
-the coarse Qmax (``model.first_stage``), with the coarse cost per pair.
+the coarse Qmax (``model.first_stage``), with the coarse cost per pair, and refinements of that
+order (a symmetrised z-score, the embedding distance added).
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from model.analysis import ANALYSIS_VERSION, SongAnalysis  # noqa: E402
-from model.first_stage import embedding_distances, order_shortlist, shortlist_indices  # noqa: E402
+from model.first_stage import (  # noqa: E402
+    embedding_distances,
+    order_shortlist,
+    shortlist_indices,
+    zscore,
+)
 from training.calibration import load_real_tracks, read_jsonl  # noqa: E402
 from training.evaluation.cache import PairCache  # noqa: E402
 from training.evaluation.coarse import CoarseDistances  # noqa: E402
@@ -37,13 +43,34 @@ def load(folder: Path, ids: list[str]) -> dict[str, SongAnalysis]:
     return {i: SongAnalysis.from_bytes((folder / f"{i}.npz").read_bytes()) for i in ids}
 
 
+def interleave(*orders: np.ndarray) -> list[int]:
+    """Items of several rankings taken in turns (first of each, then second ...), each once."""
+    out: list[int] = []
+    seen: set[int] = set()
+    for items in zip(*orders, strict=True):
+        for item in (int(i) for i in items):
+            if item not in seen:
+                seen.add(item)
+                out.append(item)
+    return out
+
+
+def library_embedding_rows(songs: dict[str, SongAnalysis], library: list[str]) -> np.ndarray:
+    """(n, n) embedding distances among the library songs, inf on the diagonal."""
+    rows = np.stack([embedding_distances(songs[s], [songs[o] for o in library]) for s in library])
+    np.fill_diagonal(rows, np.inf)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path("/work/data/real"))
     parser.add_argument("--cache", type=Path, default=Path("/work/cache/features"))
     parser.add_argument("--model-version", default="1.1.0")
     parser.add_argument("--shortlists", default="20,50,100,200")
-    parser.add_argument("--count", type=int, default=20, help="candidates kept")
+    parser.add_argument(
+        "--stats-shortlist", type=int, default=200, help="songs a library song's z-scale uses"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -100,15 +127,58 @@ def main() -> int:
         "embedding": scores(emb),
         "coarse": scores(raw),
     }
-    for size in [int(s) for s in args.shortlists.split(",")]:
+    # Candidate refinements, each within an embedding shortlist of ``size`` (the rest of the
+    # library follows by embedding distance): "sym" also z-scores the distance on the library
+    # song's side (its mean and spread over its own shortlist, which ingest could store);
+    # "+embedding" adds the shortlist-z-scored embedding distance.
+    own = {
+        s: shortlist_indices(e, n=len(library), size=args.stats_shortlist + 1)
+        for s, e in zip(library, library_embedding_rows(songs, library), strict=True)
+    }
+    coarse.ensure(
+        (s, library[int(i)]) for s, row in own.items() for i in row if library[int(i)] != s
+    )
+    stats = {}
+    for s, row in own.items():
+        d = np.array([coarse.get(s, library[int(i)]) for i in row if library[int(i)] != s])
+        stats[s] = (float(d.mean()), float(d.std()) or 1.0)
+    mean = np.array([stats[s][0] for s in library])
+    spread = np.array([stats[s][1] for s in library])
+
+    def interleaved(size: int) -> np.ndarray:
+        """The shortlist's coarse order and its embedding order taken in turns."""
         ranked = np.empty_like(emb)
         for row in range(len(versions)):
             chosen = shortlist_indices(emb[row], n=len(library), size=size)
-            order = order_shortlist(chosen, raw[row, chosen], count=size)
-            rest = np.array([i for i in np.argsort(emb[row], kind="stable") if i not in set(order)])
-            full_order = np.concatenate([order, rest]).astype(int)
-            ranked[row, full_order] = np.arange(len(library))
-        result[f"shortlist {size} + coarse"] = scores(ranked)
+            by_coarse = order_shortlist(chosen, raw[row, chosen], count=size)
+            order = interleave(by_coarse, chosen)
+            taken = set(order)
+            rest = [int(i) for i in np.argsort(emb[row], kind="stable") if int(i) not in taken]
+            ranked[row, np.array(order + rest, dtype=int)] = np.arange(len(library))
+        return ranked
+
+    def staged(size: int, *, sym: bool, with_embedding: bool) -> np.ndarray:
+        ranked = np.empty_like(emb)
+        for row in range(len(versions)):
+            chosen = shortlist_indices(emb[row], n=len(library), size=size)
+            key = zscore(raw[row, chosen])
+            if sym:
+                key = 0.5 * (key + (raw[row, chosen] - mean[chosen]) / spread[chosen])
+            if with_embedding:
+                key = key + zscore(emb[row, chosen])
+            order = order_shortlist(chosen, key, count=size)
+            taken = set(order.tolist())
+            rest = [int(i) for i in np.argsort(emb[row], kind="stable") if int(i) not in taken]
+            ranked[row, np.concatenate([order, rest]).astype(int)] = np.arange(len(library))
+        return ranked
+
+    for size in [int(s) for s in args.shortlists.split(",")] + [len(library)]:
+        for sym in (False, True):
+            for with_embedding in (False, True):
+                name = f"shortlist {size} + coarse" + (" sym" if sym else "")
+                name += " + embedding" if with_embedding else ""
+                result[name] = scores(staged(size, sym=sym, with_embedding=with_embedding))
+        result[f"shortlist {size}: coarse and embedding in turns"] = scores(interleaved(size))
     result["coarse_s_per_pair"] = coarse.seconds / max(1, coarse.computed)
     result["coarse_pairs_computed"] = coarse.computed
     text = json.dumps(result, indent=2)

@@ -1,11 +1,13 @@
 """The first stage of a library search: which songs are worth the full pair scorer.
 
 An embedding shortlist (cheap: one vector distance per song) is re-ordered by a coarse Qmax on
-``SongAnalysis.coarse`` (HPCP pooled over 64 frames, ~1.5 s per frame): the same Serra'09
-alignment as ``model.qmax`` at a quarter of the time resolution, about 20 times cheaper than
-the full Qmax, and tolerant of what a global embedding misses (sections dropped or repeated,
-tempo changes). The best ``CANDIDATES`` are what the fused scorer (``model.score``) sees, and
-become the song's edges in the library graph (``model.library``).
+``SongAnalysis.coarse`` (HPCP pooled over 64 frames, ~1.5 s per frame) and the embedding
+together: the sum of the two distances, each z-scored over the shortlist. The coarse Qmax is the
+Serra'09 alignment of ``model.qmax`` at a quarter of the time resolution, ~20 times cheaper
+than the full Qmax; it and the embedding miss different versions, and on real recordings
+(``benchmarks/first_stage_real.py``) their sum finds more than either alone. The best
+``CANDIDATES`` are what the fused scorer (``model.score``) sees, and become the song's edges in
+the library graph (``model.library``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from model.errors import InvalidInput
 from model.qmax import qmax
 
 SHORTLIST = 200
-"""Embedding neighbours re-ordered by the coarse Qmax per song."""
+"""Embedding neighbours re-ordered (by the coarse Qmax and the embedding) per song."""
 CANDIDATES = 20
 """Songs fused-scored per added song: the graph out-degree the API ships."""
 
@@ -96,20 +98,33 @@ def candidates(
     distance: PairDistance = coarse_distance,
 ) -> np.ndarray:
     """Indices into ``others`` (best first, at most ``count``): the ``shortlist`` nearest by
-    ``embedding_distances`` ((n,), every song when None) re-ordered by ``coarse_distances``
-    (with ``distance``, see there); ties keep the embedding order."""
+    ``embedding_distances`` ((n,)) ordered by ``shortlist_key`` of their coarse distances (with
+    ``distance``, see ``coarse_distances``) and embedding distances; with no embedding
+    distances, every song ordered by the coarse distance alone. Ties keep the embedding order."""
     if shortlist < 1 or count < 1:
         raise InvalidInput("the shortlist and the candidate count must be positive")
     chosen = shortlist_indices(embedding_distances, n=len(others), size=shortlist)
     if chosen.size == 0:
         return chosen
     coarse = coarse_distances(query, [others[int(i)] for i in chosen], distance=distance)
-    return order_shortlist(chosen, coarse, count=count)
+    embedding = None if embedding_distances is None else np.asarray(embedding_distances)[chosen]
+    return order_shortlist(chosen, shortlist_key(coarse, embedding), count=count)
 
 
-def order_shortlist(chosen: np.ndarray, coarse: np.ndarray, *, count: int) -> np.ndarray:
-    """The ``count`` best of the shortlisted indices ``chosen`` (k,) by their coarse distances
-    (k,), lower first; ties keep the shortlist (embedding) order."""
-    order = np.argsort(np.asarray(coarse, dtype=np.float64), kind="stable")
+def shortlist_key(coarse: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+    """(k,) order key of a shortlist, lower first: its coarse distances (k,), z-scored over the
+    shortlist, plus its embedding distances (k,) z-scored the same way (equal weights: the two
+    are on one scale and neither is favoured a priori); the coarse alone when None."""
+    key = zscore(np.asarray(coarse, dtype=np.float64))
+    if embedding is None:
+        return key
+    out: np.ndarray = key + zscore(np.asarray(embedding, dtype=np.float64))
+    return out
+
+
+def order_shortlist(chosen: np.ndarray, key: np.ndarray, *, count: int) -> np.ndarray:
+    """The ``count`` best of the shortlisted indices ``chosen`` (k,) by their ``key`` (k,),
+    lower first; ties keep the shortlist (embedding) order."""
+    order = np.argsort(np.asarray(key, dtype=np.float64), kind="stable")
     out: np.ndarray = np.asarray(chosen)[order[:count]]
     return out

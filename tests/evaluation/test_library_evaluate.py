@@ -55,7 +55,12 @@ def test_the_simulated_library_ranks_as_the_product_code_does(
     assert result["tracks"] == 10 and result["distractors"] == 0
     assert result["MAP"] >= 0.6  # chance is ~0.31 here
     assert result["cover_groups"]["largest"] <= 2
-    assert set(result["first_stage"]) >= {"embedding", "shortlist+coarse", "graph_recall"}
+    assert set(result["first_stage"]) >= {
+        "embedding",
+        "shipped",
+        "shortlist_coarse_only",
+        "graph_recall",
+    }
 
     # The same library built with no cache at all: first stage, fused scores, ranking.
     config = ScorerConfig.load()
@@ -95,7 +100,7 @@ def test_a_small_first_stage_scores_only_its_candidates(
     assert result["shortlist"] == 3 and result["candidates"] == 2
     assert result["timings"]["pairs_scored"] <= 2 * 10
     assert 0.0 <= result["first_stage"]["graph_recall"] <= 1.0
-    assert result["first_stage"]["shortlist+coarse"]["recall@10"] <= 1.0
+    assert result["first_stage"]["shipped"]["recall@10"] <= 1.0
 
 
 def test_distractors_join_the_library_but_no_cover_group(

@@ -13,6 +13,7 @@ from model.first_stage import (
     coarse_distance,
     coarse_distances,
     embedding_distances,
+    shortlist_key,
 )
 from model.hpcp import block_mean, hpcp
 from model.qmax import qmax
@@ -98,13 +99,32 @@ def test_the_coarse_distance_is_symmetric(library: dict[str, SongAnalysis]) -> N
 
 def test_only_the_embedding_shortlist_is_re_ordered(library: dict[str, SongAnalysis]) -> None:
     """With the original outside the shortlist it cannot be a candidate, however close its
-    chroma; inside it, it comes first whatever its embedding rank."""
+    chroma; inside it, at the same embedding distance as the strangers, it comes first."""
     others = [library[k] for k in ("a", "b", "c", "d")]
     far = np.array([1.9, 0.1, 0.2, 0.3])
     kept = candidates(library["a_cover"], others, embedding_distances=far, shortlist=3)
     assert sorted(kept.tolist()) == [1, 2, 3]
-    found = candidates(library["a_cover"], others, embedding_distances=far, shortlist=4, count=1)
+    level = np.full(4, 0.5)
+    found = candidates(library["a_cover"], others, embedding_distances=level, count=1)
     assert found.tolist() == [0]
+
+
+def test_the_shortlist_is_ordered_by_the_sum_of_z_scores(library: dict[str, SongAnalysis]) -> None:
+    """Oracle: z-scores of the coarse distances and of the embedding distances over the
+    shortlist, added, sorted."""
+    others = [library[k] for k in ("a", "b", "c", "d")]
+    query = library["a_cover"]
+    embedding = np.array([0.9, 0.2, 0.6, 1.3])
+    coarse = np.array([coarse_distance(query, o) for o in others])
+
+    def z(x: np.ndarray) -> np.ndarray:
+        return (x - x.mean()) / x.std()
+
+    expected = np.argsort(z(coarse) + z(embedding), kind="stable")[:3]
+    got = candidates(query, others, embedding_distances=embedding, count=3)
+    assert got.tolist() == expected.tolist()
+    np.testing.assert_allclose(shortlist_key(coarse, embedding), z(coarse) + z(embedding))
+    np.testing.assert_allclose(shortlist_key(coarse, None), z(coarse))
 
 
 def test_an_empty_library_has_no_candidates(library: dict[str, SongAnalysis]) -> None:
