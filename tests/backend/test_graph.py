@@ -214,9 +214,9 @@ def test_rescoring_replaces_edges_of_another_scorer(library: tuple[Stack, dict[s
     c.edges.link(ids["tune"], {ids["rendition"]: stale})  # as an older scorer left it
     assert c.graph.read(edge_set)[(ids["rendition"], ids["tune"])] == -99.0
     stamp = graph_stamp(scorer_version=c.scorer.version, model_version=c.embedder.version)
-    job = c.intake.schedule_graph(c.edges, stamp, force=True).job
-    assert job is not None
-    done = stack.wait_job(job["_id"])
+    reply = stack.client.post("/api/model/graph")
+    assert reply.status_code == 202, reply.get_json()
+    done = stack.wait_job(reply.get_json()["job"]["id"])
     assert done["status"] == "done" and done["kind"] == "rebuild_graph", done
     after = assert_consistent(stack)
     assert after == pytest.approx(before)

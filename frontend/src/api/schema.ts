@@ -443,6 +443,45 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/model/graph": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rescore the neighbour graph: every song's first-stage candidates scored anew
+     * @description Runs by itself when the scorer or the embedding model changes; a `rebuild_graph` job with progress.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["JobOut"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/model/reembed": {
     parameters: {
       query?: never;
