@@ -26,7 +26,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from api_check import chord_song
@@ -34,12 +34,14 @@ from api_common import Api, database, percentiles, seed_synthetic
 
 from backend.ingest.analyse import analyse_song, store_analysis
 from backend.ingest.linking import Linker, stored_edge
+from backend.search.graph_rank import continue_with_first_stage, graph_entries
 from backend.search.song_features import AnalysisCache, song_analysis
-from backend.search.vector_index import VectorIndex
+from backend.search.vector_index import Snapshot, VectorIndex, quantise
 from backend.storage.db import connect
 from backend.storage.edge_repository import EdgeRepository, StoredEdge, graph_stamp
 from backend.storage.feature_store import LocalStore
 from model.embed import Embedder
+from model.library import Edge, LibraryGraph, graph_ranking
 from model.score import COMPONENTS, ScorerConfig
 
 
@@ -155,6 +157,74 @@ def time_updates(linker: Linker, ids: list[str], *, updates: int, seed: int) -> 
     }
 
 
+def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str, Any]]:
+    """The rank's compute alone, without HTTP or the database: an in-memory graph of ``size``
+    songs with ``degree`` edges each and a snapshot of random embeddings, ranked as
+    ``rank_library_song`` does (diffusion over the neighbourhood, entries, embedding tail)."""
+    embedder = Embedder.load()
+    config = ScorerConfig.load()
+    rows = []
+    for size in sizes:
+        rng = np.random.default_rng(size)
+        matrix = rng.standard_normal((size, embedder.dim)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        ids = [f"{i:024x}" for i in range(size)]
+        songs: list[Any] = [{"_id": i, "title": f"Synthetic {i}"} for i in ids]
+        snap = Snapshot(
+            0,
+            embedder.version,
+            matrix,
+            songs,
+            embedder.calibration,
+            {s: i for i, s in enumerate(ids)},
+            quantise(matrix) if size >= 50_000 else None,
+        )
+        raw, fused = synthetic_edges(size, degree=degree, config=config, seed=size)
+        graph = LibraryGraph()
+        started = time.perf_counter()
+        for i in range(size):
+            graph.add(
+                ids[i],
+                [
+                    (
+                        ids[(i + k) % size],
+                        Edge(
+                            ids[(i + k) % size],
+                            float(fused[i, k - 1]),
+                            {c: float(raw[i, k - 1, j]) for j, c in enumerate(COMPONENTS)},
+                        ),
+                    )
+                    for k in range(1, degree // 2 + 1)
+                ],
+            )
+        build_s = time.perf_counter() - started
+        index = VectorIndex(cast(Any, None), embedder.version, lambda: embedder.calibration)
+        samples, diffusion = [], []
+        for _ in range(requests):
+            song = ids[int(rng.integers(size))]
+            t0 = time.perf_counter()
+            ordered = graph_ranking(song, graph, config=config)
+            t1 = time.perf_counter()
+            head = graph_entries(ordered, matrix[snap.positions[song]], snap=snap, config=config)
+            results = continue_with_first_stage(
+                head, matrix[snap.positions[song]], index=index, snap=snap, limit=50, exclude=song
+            )
+            samples.append((time.perf_counter() - t0) * 1000)
+            diffusion.append((t1 - t0) * 1000)
+            assert [r["source"] for r in results[:degree]] == ["graph"] * degree
+        row = {
+            "songs": size,
+            "edges_per_song": degree,
+            "graph_build_s": round(build_s, 1),
+            "rank": percentiles(samples),
+            "graph_ranking": percentiles(diffusion),
+        }
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+        del graph
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -163,7 +233,15 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=10)
     parser.add_argument("--pool", type=int, default=8, help="distinct 4-minute analyses")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--in-process", action="store_true", help="the rank's compute only (no HTTP, no database)"
+    )
     args = parser.parse_args()
+    if args.in_process:
+        rows = in_process(sorted(args.sizes), degree=args.degree, requests=args.requests)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2))
+        return
     embedder = Embedder.load()
     config = ScorerConfig.load()
     stamp = graph_stamp(scorer_version=config.version, model_version=embedder.version)
