@@ -101,12 +101,9 @@ def continue_with_first_stage(
     head = head[:limit]
     taken = {str(e["song"]["_id"]) for e in head}
     hits = index.nearest(vector, limit=limit + len(taken), exclude=exclude, snap=snap)
-    tail = [
-        first_stage_entry(doc, distance=d, calibration=snap.calibration)
-        for doc, d in hits
-        if str(doc["_id"]) not in taken
-    ]
-    return head + tail[: limit - len(head)]
+    rest = [(doc, d) for doc, d in hits if str(doc["_id"]) not in taken][: limit - len(head)]
+    tail = [first_stage_entry(doc, distance=d, calibration=snap.calibration) for doc, d in rest]
+    return head + tail
 
 
 def rank_library_song(
