@@ -346,17 +346,31 @@ def graph_recall(
 
 
 def group_summary(groups: list[list[str]], ids: list[str], labels: np.ndarray) -> dict[str, Any]:
-    """Sizes of the cover groups and how pure they are (every song of one work)."""
+    """Sizes of the cover groups and how pure they are. A distractor is its own work, but two
+    distractors may truly be versions of each other (variations of one game theme), so pair
+    precision counts only pairs with a Covers80 song in them."""
     label = dict(zip(ids, labels.tolist(), strict=True))
+
+    def is_distractor(song: str) -> bool:
+        return str(label[song]).startswith("distractor:")
+
     pure = [g for g in groups if len({label[s] for s in g}) == 1]
-    with_distractors = [g for g in groups if any(label[s].startswith("distractor:") for s in g)]
-    pairs = [(a, b) for g in groups for i, a in enumerate(g) for b in g[i + 1 :]]
+    mixed = [g for g in groups if any(map(is_distractor, g)) and not all(map(is_distractor, g))]
+    pairs = [
+        (a, b)
+        for g in groups
+        for i, a in enumerate(g)
+        for b in g[i + 1 :]
+        if not (is_distractor(a) and is_distractor(b))
+    ]
     return {
         "count": len(groups),
         "largest": max((len(g) for g in groups), default=0),
         "sizes": sorted((len(g) for g in groups), reverse=True),
         "pure": len(pure),
-        "with_distractors": len(with_distractors),
+        "with_distractors": sum(1 for g in groups if any(map(is_distractor, g))),
+        "covers80_with_distractors": len(mixed),
+        "distractors_only": sum(1 for g in groups if all(map(is_distractor, g))),
         "pair_precision": (
             sum(label[a] == label[b] for a, b in pairs) / len(pairs) if pairs else None
         ),
