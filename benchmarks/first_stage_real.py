@@ -1,6 +1,7 @@
 """The first stage on real recordings (never Covers80): does a transformed copy find its original?
 
-    nice -n 10 .venv/bin/python benchmarks/first_stage_real.py --workers 2 --json OUT.json
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/first_stage_real.py \
+        --data /work/data/real --cache /work/cache/features --workers 2 --json OUT.json
 
 The library is every cached real track of the calibration corpus plus the 150 originals of the
 transformed positives (``coverscope calibrate`` analysed and cached them all); each transformed
@@ -64,8 +65,12 @@ def library_embedding_rows(songs: dict[str, SongAnalysis], library: list[str]) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/data/real"))
-    parser.add_argument("--cache", type=Path, default=Path("/work/cache/features"))
+    parser.add_argument(
+        "--data", type=Path, required=True, help="the real corpus (tracks.jsonl, positives/)"
+    )
+    parser.add_argument(
+        "--cache", type=Path, required=True, help="feature cache holding calibration's analyses"
+    )
     parser.add_argument("--model-version", default="1.1.0")
     parser.add_argument("--shortlists", default="20,50,100,200")
     parser.add_argument(
