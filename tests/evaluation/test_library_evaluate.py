@@ -124,3 +124,13 @@ def test_distractors_join_the_library_but_no_cover_group(
             "--real-manifest",
             str(real_manifest),
         )
+
+
+def test_options_that_do_not_apply_to_the_library_are_refused(
+    collection: Path,  # noqa: F811
+    cache: Path,
+    tmp_path: Path,
+) -> None:
+    for extra in (["--pitch-shift", "2"], ["--queries", "4"], ["--diffuse"]):
+        with pytest.raises(SystemExit):
+            evaluate(collection, cache, tmp_path / "refused.json", *extra)

@@ -115,6 +115,11 @@ def library_cache(cache: Path, embedder: Embedder) -> PairCache:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.pitch_shift or args.time_stretch != 1.0 or args.queries or args.diffuse:
+        raise SystemExit(
+            "--method library queries every track untransformed and always diffuses its "
+            "neighbourhood: --pitch-shift, --time-stretch, --queries and --diffuse do not apply"
+        )
     started = time.perf_counter()
     timings: dict[str, float] = {}
     config = ScorerConfig.load(args.config)
