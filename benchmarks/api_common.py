@@ -23,6 +23,7 @@ from backend.settings import Settings  # noqa: E402
 from backend.storage.db import connect, now, pack_array  # noqa: E402
 from backend.storage.embedded import EmbeddedMongo, free_port  # noqa: E402
 from backend.storage.song_repository import SongRepository  # noqa: E402
+from model.analysis import ANALYSIS_VERSION  # noqa: E402
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -35,8 +36,17 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-def seed_synthetic(repo: SongRepository, start: int, stop: int, version: str, dim: int) -> None:
-    """Insert songs ``start..stop`` with random unit embeddings (no features: rank only)."""
+def seed_synthetic(
+    repo: SongRepository,
+    start: int,
+    stop: int,
+    version: str,
+    dim: int,
+    *,
+    analysis_keys: list[str] | None = None,
+) -> None:
+    """Insert songs ``start..stop`` with random unit embeddings (no features: rank only; with
+    ``analysis_keys``, song i's analysis is ``analysis_keys[i % len]``)."""
     rng = np.random.default_rng(start)
     batch = 2000
     for lo in range(start, stop, batch):
@@ -59,6 +69,10 @@ def seed_synthetic(repo: SongRepository, start: int, stop: int, version: str, di
             }
             for i, v in zip(range(lo, hi), vectors, strict=True)
         ]
+        if analysis_keys:
+            for i, doc in zip(range(lo, hi), docs, strict=True):
+                doc["analysis_key"] = analysis_keys[i % len(analysis_keys)]
+                doc["analysis_version"] = ANALYSIS_VERSION
         try:
             repo.songs.insert_many(docs, ordered=False)
         except BulkWriteError as exc:  # a retried batch that had landed: ignore duplicates

@@ -122,9 +122,50 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", choices=["covers80"])
     evaluate.add_argument(
         "--method",
-        choices=["fusion", "embedding", "qmax", "hybrid", "early", "hpcp", "mfcc", "ssm"],
+        choices=[
+            "fusion",
+            "embedding",
+            "qmax",
+            "hybrid",
+            "early",
+            "hpcp",
+            "mfcc",
+            "ssm",
+            "library",
+        ],
         default="fusion",
-        help="fusion: the scorer config's components; the others fuse only theirs",
+        help="fusion: the scorer config's components; the others fuse only theirs; library: "
+        "the product path (first stage, neighbour graph built at ingest, diffusion)",
+    )
+    evaluate.add_argument(
+        "--distractors",
+        type=int,
+        default=0,
+        help="library: add N real non-cover recordings (from --real-manifest) to the library",
+    )
+    evaluate.add_argument(
+        "--real-manifest",
+        type=Path,
+        default=None,
+        help="library: the real recordings' tracks.jsonl the distractors come from",
+    )
+    evaluate.add_argument(
+        "--shortlist",
+        type=int,
+        default=None,
+        help="library: embedding shortlist (default: shipped)",
+    )
+    evaluate.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        help="library: fused-scored candidates per added song (default: shipped)",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="library: ingest order seed")
+    evaluate.add_argument(
+        "--coarse-all",
+        action="store_true",
+        help="library: also rank by the coarse Qmax alone (every pair; an ablation)",
     )
     evaluate.add_argument(
         "--diffuse", action="store_true", help="re-rank by late fusion over the collection"

@@ -58,6 +58,29 @@ def retrieval_scores(
     )
 
 
+def recall_at_k(
+    distances: np.ndarray,
+    labels: np.ndarray,
+    queries: np.ndarray | None = None,
+    *,
+    ks: tuple[int, ...] = (10, 20, 50),
+) -> dict[int, float]:
+    """For each k, the share of (query, relevant item) pairs whose item ranks within the query's
+    top k (itself excluded): how many true versions a first stage of k candidates lets through.
+
+    ``distances`` is (n, n), or (m, n) with ``queries`` naming the item each row queries.
+    """
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels)) if queries is None else np.asarray(queries)
+    ranks = np.concatenate(
+        [relevance_ranks(row, labels, int(q)) for row, q in zip(distances, rows, strict=True)]
+        or [np.zeros(0)]
+    )
+    if ranks.size == 0:
+        return {k: float("nan") for k in ks}
+    return {k: float(np.mean(ranks <= k)) for k in ks}
+
+
 def pair_labels(distances: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distances and cover labels of every unordered pair (i < j), symmetrised by the mean."""
     sym = (distances + distances.T) / 2.0

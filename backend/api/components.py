@@ -12,12 +12,15 @@ from backend.jobs.queue import Queue
 from backend.jobs.runners import build_queue
 from backend.search.calibration import current_scorer
 from backend.search.cpu_pool import CpuPool
+from backend.search.graph_index import GraphIndex
+from backend.search.library_map import MapCache
 from backend.search.listing import Listing
 from backend.search.pair_check import PRELOAD, PairChecker
 from backend.search.song_features import AnalysisCache
 from backend.search.vector_index import VectorIndex
 from backend.settings import Settings
 from backend.storage.connect import Storage, open_storage
+from backend.storage.edge_repository import EdgeRepository
 from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository
 from backend.storage.song_repository import SongRepository
@@ -46,6 +49,10 @@ class Components:
     """Pair checks on their own bounded pool of processes, results cached."""
     scorer: ScorerConfig
     """The shipped fused scorer (``SCORER_PATH``), without the operator's threshold."""
+    edges: EdgeRepository
+    graph: GraphIndex
+    """The neighbour graph in memory, kept current like ``index``."""
+    maps: MapCache
 
     def calibration(self) -> Calibration:
         """The embedding's own calibration: the verdicts of a ranking's first stage."""
@@ -94,6 +101,9 @@ def build_components(settings: Settings, *, index_check_every: float = 0.2) -> C
         analyses=analyses,
         checker=PairChecker(songs=storage.songs, analyses=analyses, pool=pool),
         scorer=scorer,
+        edges=storage.edges,
+        graph=GraphIndex(storage.edges, check_every=index_check_every),
+        maps=MapCache(),
     )
 
 

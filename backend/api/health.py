@@ -51,5 +51,9 @@ def stats() -> dict[str, Any]:
         "songs": s.songs.count(),
         "jobs": s.jobs.counts(),
         "model_version": s.embedder.version,
-        "index": {"songs": len(snap.songs), "library_version": snap.version},
+        "index": {
+            "songs": len(snap.songs),
+            "library_version": snap.version,
+            "graph_version": s.graph.sync(),
+        },
     }

@@ -14,6 +14,7 @@ from backend.api import schemas
 from backend.api.components import components
 from backend.api.serialize import job_out
 from backend.search.calibration import set_threshold as store_threshold
+from backend.storage.edge_repository import graph_stamp
 from model.analysis import ANALYSIS_VERSION
 from model.score import ScorerConfig
 
@@ -108,5 +109,20 @@ def reembed() -> dict[str, Any]:
 @bp.doc(summary="Analyse every song that lacks a current scorer analysis (from stored audio)")
 def backfill() -> dict[str, Any]:
     added = components().intake.schedule_backfill(force=True)
+    assert added.job is not None
+    return {"job": job_out(added.job)}
+
+
+@bp.post("/graph")
+@bp.output(schemas.JobOut, status_code=202)
+@bp.doc(
+    summary="Rescore the neighbour graph: every song's first-stage candidates scored anew",
+    description="Runs by itself when the scorer or the embedding model changes; a `rebuild_graph`"
+    " job with progress.",
+)
+def rebuild_graph() -> dict[str, Any]:
+    c = components()
+    stamp = graph_stamp(scorer_version=c.scorer.version, model_version=c.embedder.version)
+    added = c.intake.schedule_graph(c.edges, stamp, force=True)
     assert added.job is not None
     return {"job": job_out(added.job)}

@@ -7,25 +7,31 @@ always there and what only sometimes is.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 from apiflask import Schema, fields, validators
 from marshmallow import ValidationError, validates_schema
 
 from backend.api.errors import error_codes
+from backend.search.library_map import MAX_POINTS as MAP_MAX_POINTS
 from backend.search.ranking import MAX_RERANK
+from backend.storage.documents import JobKind
 from backend.storage.song_repository import SORTABLE
 
-JOB_KINDS = ("ingest_url", "ingest_upload", "reembed", "expand_playlist", "backfill_analyses")
+JOB_KINDS = get_args(JobKind)
 JOB_STATUSES = ("queued", "running", "done", "failed")
 JOB_STAGES = (
     "queued",
     "downloading",
     "extracting",
     "embedding",
+    "decoding",
     "analysing",
     "listing",
     "queueing",
+    "linking",
+    "first stage",
+    "scoring",
     "done",
     "failed",
 )
@@ -94,11 +100,30 @@ class NotAnalysable(Schema):
     reason = fields.String(required=True)
 
 
+class ClipHit(Schema):
+    """One library song of a clip query's ranking, as its job keeps it."""
+
+    song_id = fields.String(required=True)
+    source = fields.String(required=True, validate=validators.OneOf(["graph", "first_stage"]))
+    distance = fields.Float(required=True, metadata={"description": "embedding distance"})
+    diffused = fields.Float(required=True, allow_none=True)
+    fused = fields.Float(required=True, allow_none=True)
+    components = fields.Dict(
+        keys=fields.String(), values=fields.Float(), required=True, allow_none=True
+    )
+
+
 class JobResult(Schema):
     analysed = fields.Integer(metadata={"description": "songs the backfill analysed"})
     not_analysable = fields.List(
         fields.Nested(NotAnalysable),
         metadata={"description": "songs it could not analyse (no stored audio ...)"},
+    )
+    linked = fields.Integer(metadata={"description": "songs a graph rebuild linked"})
+    scored = fields.Integer(metadata={"description": "pairs a graph rebuild scored"})
+    ranking = fields.List(
+        fields.Nested(ClipHit),
+        metadata={"description": "a clip query's ranking (also at /api/rank/clips/<job id>)"},
     )
 
 
@@ -346,7 +371,10 @@ RANKED_AGAINST = (
     },
     {
         "type": "object",
-        "properties": {"upload": {"type": "string", "description": "the clip's file name"}},
+        "properties": {
+            "upload": {"type": "string", "description": "the clip's file name"},
+            "job": {"type": "string", "description": "the clip query's job"},
+        },
         "required": ["upload"],
         "additionalProperties": False,
     },
@@ -566,6 +594,9 @@ class IndexInfo(Schema):
 
     songs = fields.Integer(required=True)
     library_version = fields.Integer(required=True)
+    graph_version = fields.Integer(
+        required=True, metadata={"description": "the neighbour graph's change counter it holds"}
+    )
 
 
 class Stats(Schema):
@@ -573,3 +604,108 @@ class Stats(Schema):
     jobs = fields.Nested(JobCounts, required=True)
     model_version = fields.String(required=True)
     index = fields.Nested(IndexInfo, required=True)
+
+
+# --- The library graph (issue 11): graph ranking, clip queries as jobs, versions, map --------
+# Kept apart from the schemas above; each extends one of them where the answer grew.
+
+
+class GraphRankEntry(RankEntry):
+    source = fields.String(
+        required=True,
+        validate=validators.OneOf(["graph", "first_stage", "rerank"]),
+        metadata={
+            "description": "graph: a scored neighbour, placed by diffusion, its verdict from the"
+            " pair's fused score | first_stage: the embedding order beyond the neighbours, its"
+            " verdict from the embedding | rerank: the head re-scored on request (rerank=K)"
+        },
+    )
+    diffused = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "graph results: the diffused score that placed it (larger = closer)"
+        },
+    )
+
+
+class GraphRank(Rank):
+    results = fields.List(fields.Nested(GraphRankEntry), required=True)
+
+
+class GraphRankQuery(Schema):
+    song = fields.String(required=True)
+    rerank = rerank_field()
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class ClipRankQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class ClipRankResultQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validators.Range(min=1, max=1000))
+
+
+class SongVersion(Schema):
+    song = fields.Nested(Song, required=True)
+    fused = fields.Float(
+        required=True, metadata={"description": "the pair's fused score (larger = more alike)"}
+    )
+    probability = fields.Float(required=True)
+    components = components_field()
+
+
+class SongVersions(Schema):
+    song = fields.Nested(Song, required=True)
+    versions = fields.List(
+        fields.Nested(SongVersion),
+        required=True,
+        metadata={
+            "description": "confirmed edges: neighbours whose fused score passes the"
+            " threshold in force, strongest first"
+        },
+    )
+    fused_threshold = fields.Float(
+        required=True, metadata={"description": "a version when fused >= it"}
+    )
+    group = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "ids of the song's cover group (every pair confirmed); empty"
+            " when it is in none"
+        },
+    )
+
+
+class ListedSong(Song):
+    versions = fields.Integer(
+        required=True, metadata={"description": "confirmed versions in the library"}
+    )
+    group = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "its cover group's number, as on the map"},
+    )
+
+
+class ListedSongPage(SongPage):
+    items = fields.List(fields.Nested(ListedSong), required=True)
+
+
+class MapQuery(Schema):
+    limit = fields.Integer(
+        load_default=MAP_MAX_POINTS,
+        validate=validators.Range(min=1, max=MAP_MAX_POINTS),
+        metadata={"description": f"songs on the map (at most {MAP_MAX_POINTS}; more is refused)"},
+    )
+
+
+class GraphMap(Map):
+    fused_threshold = fields.Float(
+        required=True,
+        metadata={"description": "groups join songs whose every pair has fused >= it"},
+    )
+    groups = fields.Integer(
+        required=True, metadata={"description": "cover groups of two songs or more"}
+    )

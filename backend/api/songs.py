@@ -15,9 +15,12 @@ from backend.api.components import components
 from backend.api.contract import documents
 from backend.api.serialize import SongOut, job_out, song_out
 from backend.ingest.intake import Added, urls_from_csv
+from backend.search.graph_rank import pair_verdict
+from backend.search.versions import song_versions, version_counts
 from backend.storage.documents import SongEdit
 from backend.storage.removal import delete_songs
 from model.errors import InvalidInput, NotFound
+from model.score import component_table
 
 bp = APIBlueprint("songs", __name__, url_prefix="/api/songs", tag="Songs")
 
@@ -107,7 +110,7 @@ def bulk_add() -> tuple[dict[str, Any], int]:
 
 @bp.get("")
 @bp.input(schemas.ListQuery, location="query", arg_name="query")
-@bp.output(schemas.SongPage)
+@bp.output(schemas.ListedSongPage)
 def list_songs(query: dict[str, Any]) -> dict[str, Any]:
     s = components()
     items, total = s.listing.page(
@@ -117,8 +120,15 @@ def list_songs(query: dict[str, Any]) -> dict[str, Any]:
         sort=query["sort"],
         order=query["order"],
     )
+    threshold = s.scorer_config().threshold
+    ids = [str(doc["_id"]) for doc in items]
+    counts = version_counts(ids, graph=s.graph, threshold=threshold)
+    groups = s.maps.groups(s.graph, threshold=threshold).of
     return {
-        "items": [song_out(s) for s in items],
+        "items": [
+            {**song_out(doc), "versions": counts[i], "group": groups.get(i)}
+            for doc, i in zip(items, ids, strict=True)
+        ],
         "total": total,
         "page": query["page"],
         "per_page": query["per_page"],
@@ -130,6 +140,43 @@ def list_songs(query: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(responses={404: "Unknown song id"})
 def get_song(song_id: str) -> SongOut:
     return song_out(components().songs.get(song_id))
+
+
+@bp.get("/<song_id:song_id>/versions")
+@bp.output(schemas.SongVersions)
+@bp.doc(
+    summary="The song's versions in the library: its confirmed edges in the neighbour graph",
+    responses={404: "Unknown song id"},
+)
+def get_versions(song_id: str) -> dict[str, Any]:
+    c = components()
+    song = c.songs.get(song_id)
+    config = c.scorer_config()
+    found = song_versions(str(song["_id"]), graph=c.graph, threshold=config.threshold)
+    snap = c.index.snapshot()
+    versions = []
+    for other, edge in found:
+        pos = snap.positions.get(other)
+        doc = snap.songs[pos] if pos is not None else None
+        if doc is None:
+            continue
+        verdict = pair_verdict(edge.components, edge.fused, config=config)
+        versions.append(
+            {
+                "song": song_out(doc),
+                "fused": round(edge.fused, 4),
+                "probability": round(verdict.probability, 4),
+                "components": component_table(verdict, config=config),
+            }
+        )
+    groups = c.maps.groups(c.graph, threshold=config.threshold)
+    number = groups.of.get(str(song["_id"]))
+    return {
+        "song": song_out(song),
+        "versions": versions,
+        "fused_threshold": config.threshold,
+        "group": [] if number is None else groups.groups[number],
+    }
 
 
 @bp.patch("/<song_id:song_id>")
@@ -144,7 +191,7 @@ def update_song(song_id: str, body: SongEdit) -> SongOut:
 def delete_song(song_id: str) -> tuple[str, int]:
     c = components()
     c.songs.get(song_id)  # 404 for an unknown id
-    delete_songs([song_id], songs=c.songs, jobs=c.jobs, store=c.store)
+    delete_songs([song_id], songs=c.songs, jobs=c.jobs, store=c.store, edges=c.edges)
     return "", 204
 
 
@@ -153,7 +200,8 @@ def delete_song(song_id: str) -> tuple[str, int]:
 @bp.output(schemas.Deleted)
 def delete_many(body: dict[str, Any]) -> dict[str, Any]:
     c = components()
-    return {"deleted": delete_songs(body["ids"], songs=c.songs, jobs=c.jobs, store=c.store)}
+    deleted = delete_songs(body["ids"], songs=c.songs, jobs=c.jobs, store=c.store, edges=c.edges)
+    return {"deleted": deleted}
 
 
 @bp.get("/<song_id:song_id>/audio")

@@ -7,6 +7,7 @@ checked until this job has run; songs whose audio is not stored are reported, no
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from backend.ingest.analyse import analyse_song, store_analysis
@@ -34,24 +35,30 @@ def backfill_analyses(
     jobs: JobRepository,
     store: FeatureStore,
     embedder: Embedder,
+    analysed: Callable[[str], object] | None = None,
 ) -> None:
-    """Analyse every song lacking a current analysis; the job's result lists those skipped."""
+    """Analyse every song lacking a current analysis; the job's result lists those skipped.
+    ``analysed(song_id)`` runs after each song is analysed (the worker links it into the
+    neighbour graph)."""
     pending = songs.without_analysis(ANALYSIS_VERSION)
     report("analysing", 0)
-    analysed = 0
+    done = 0
     skipped: list[NotAnalysable] = []
     for i, song in enumerate(pending):
         try:
             reanalyse(song, settings=settings, songs=songs, store=store, embedder=embedder)
-            analysed += 1
+            done += 1
         except (NotFound, InvalidInput) as exc:
             log.warning("song %s not analysable: %s", song["_id"], exc.message)
             skipped.append(
                 {"song_id": str(song["_id"]), "title": song.get("title", ""), "reason": exc.message}
             )
+        else:
+            if analysed is not None:
+                analysed(str(song["_id"]))
         report("analysing", 100.0 * (i + 1) / len(pending))
     songs.bump()
-    jobs.set_result(job["_id"], {"analysed": analysed, "not_analysable": skipped})
+    jobs.set_result(job["_id"], {"analysed": done, "not_analysable": skipped})
 
 
 def reanalyse(

@@ -27,6 +27,7 @@ from backend.ingest.uploads import (
 from backend.jobs.queue import Queue, Report
 from backend.settings import Settings
 from backend.storage.documents import Job, JobKind, JobPayload, Song
+from backend.storage.edge_repository import EdgeRepository
 from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository, new_id
 from backend.storage.song_repository import SongRepository
@@ -266,6 +267,45 @@ class Intake:
             "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
         }
         return self._queue("reembed", f"model {version}", payload)
+
+    def schedule_graph(self, edges: EdgeRepository, stamp: str, *, force: bool = False) -> Added:
+        """Queue one job rebuilding the neighbour graph with ``stamp`` (the current scorer and
+        model) unless the graph already has it; an empty library just takes the stamp."""
+        if not force and edges.stamp() == stamp:
+            return Added()
+        if not force and self.songs.count() == 0:
+            edges.drop_stale(stamp, keep=set())
+            return Added()
+        active = self.jobs.active("rebuild_graph")
+        if active:
+            return Added(job=active)
+        payload: JobPayload = {
+            "stamp": stamp,
+            "claim": f"graph:{new_id()}" if force else f"graph:{stamp}",
+        }
+        return self._queue("rebuild_graph", f"graph {stamp}", payload)
+
+    def rank_clip(self, data: bytes, filename: str, *, limit: int) -> Job:
+        """Check the clip decodes, park it in the feature store, queue its ranking job."""
+        limit_bytes = self.settings.max_upload_bytes
+        if len(data) > limit_bytes:
+            raise TooLarge(f"The clip is over the {limit_bytes}-byte limit.")
+        if not data:
+            raise InvalidInput("The uploaded clip is empty.")
+        filename = upload_name(filename, default="clip")
+        probe_upload(data, filename, settings=self.settings)  # UndecodableAudio: 422
+        job_id = new_id()
+        upload_key = f"uploads/clip-{job_id}{upload_suffix(filename)}"
+        self.store.put(upload_key, data)
+        payload: JobPayload = {
+            "upload_key": upload_key,
+            "filename": filename,
+            "limit": limit,
+            "claim": f"rank:{job_id}",
+        }
+        added = self._queue("rank_clip", filename, payload)
+        assert added.job is not None  # the claim is new: nothing else can hold it
+        return added.job
 
 
 def playlist_note(result: BulkResult) -> str:

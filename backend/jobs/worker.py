@@ -16,8 +16,10 @@ from backend.jobs.liveness import keep_beating
 from backend.jobs.runners import build_queue
 from backend.settings import Settings
 from backend.storage.connect import open_storage
+from backend.storage.edge_repository import graph_stamp
 from model.embed import Embedder
 from model.errors import StorageUnavailable
+from model.score import ScorerConfig
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         queue.reap()
         if (job := intake.schedule_reembed().job) is not None:
             log.info("model changed: re-embedding the library (job %s)", job["_id"])
+        else:  # a re-embedding rebuilds the graph when it ends
+            stamp = graph_stamp(
+                scorer_version=ScorerConfig.load(settings.scorer_path).version,
+                model_version=embedder.version,
+            )
+            if (job := intake.schedule_graph(storage.edges, stamp).job) is not None:
+                log.info("scorer or model changed: rebuilding the graph (job %s)", job["_id"])
         if (job := intake.schedule_backfill().job) is not None:
             log.info("songs without a current analysis: backfilling (job %s)", job["_id"])
     except StorageUnavailable as exc:

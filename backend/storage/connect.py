@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from backend.settings import Settings
 from backend.storage.db import connect
+from backend.storage.edge_repository import EdgeRepository
 from backend.storage.feature_store import FeatureStore, GCSStore, open_store
 from backend.storage.job_repository import JobRepository
 from backend.storage.song_repository import SongRepository
@@ -18,11 +19,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Storage:
-    """Song documents, job records and the feature store of one deployment."""
+    """Song documents, job records, the feature store and the neighbour graph of one deployment."""
 
     songs: SongRepository
     jobs: JobRepository
     store: FeatureStore
+    edges: EdgeRepository
 
 
 def open_storage(settings: Settings) -> Storage:
@@ -38,6 +40,7 @@ def open_storage(settings: Settings) -> Storage:
             default_root=settings.feature_dir,
             timeout=settings.store_timeout_s,
         ),
+        edges=EdgeRepository(db),
     )
     try:
         if isinstance(storage.store, GCSStore) and os.environ.get("STORAGE_EMULATOR_HOST"):
@@ -47,6 +50,7 @@ def open_storage(settings: Settings) -> Storage:
     try:
         storage.songs.ensure_indexes()
         storage.jobs.ensure_indexes()
+        storage.edges.ensure_indexes()
     except StorageUnavailable:
         log.warning("database unreachable at start-up; indexes will be created on a later start")
     return storage

@@ -7,7 +7,15 @@ from typing import Literal, NotRequired, TypedDict
 
 from bson import Binary, ObjectId
 
-JobKind = Literal["ingest_url", "ingest_upload", "reembed", "expand_playlist", "backfill_analyses"]
+JobKind = Literal[
+    "ingest_url",
+    "ingest_upload",
+    "reembed",
+    "expand_playlist",
+    "backfill_analyses",
+    "rebuild_graph",
+    "rank_clip",
+]
 JobStatus = Literal["queued", "running", "done", "failed"]
 
 
@@ -85,11 +93,28 @@ class NotAnalysable(TypedDict):
     reason: str
 
 
+class ClipHit(TypedDict):
+    """One library song of a clip's ranking, as the ``rank_clip`` job keeps it."""
+
+    song_id: str
+    source: str
+    """``graph`` (fused-scored, ordered by diffusion) | ``first_stage`` (embedding order)"""
+    distance: float
+    """Embedding distance to the clip."""
+    diffused: float | None
+    fused: float | None
+    components: dict[str, float] | None
+
+
 class JobResult(TypedDict, total=False):
-    """What a finished library-wide job did (the backfill: counts and the songs it skipped)."""
+    """What a finished library-wide job did (the backfill: counts and the songs it skipped;
+    a graph rebuild: songs linked and pairs scored; a clip query: its ranking)."""
 
     analysed: int
     not_analysable: list[NotAnalysable]
+    linked: int
+    scored: int
+    ranking: list[ClipHit]
 
 
 class JobPayload(TypedDict, total=False):
@@ -103,6 +128,10 @@ class JobPayload(TypedDict, total=False):
     filename: str
     model_version: str
     analysis_version: str
+    stamp: str
+    """The graph stamp a ``rebuild_graph`` job builds (``edge_repository.graph_stamp``)."""
+    limit: int
+    """Songs a ``rank_clip`` job ranks."""
 
 
 class Job(TypedDict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from backend.storage.edge_repository import EdgeRepository
 from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository
 from backend.storage.song_repository import SongRepository
@@ -14,11 +15,18 @@ log = logging.getLogger(__name__)
 
 
 def delete_songs(
-    song_ids: list[str], *, songs: SongRepository, jobs: JobRepository, store: FeatureStore
+    song_ids: list[str],
+    *,
+    songs: SongRepository,
+    jobs: JobRepository,
+    store: FeatureStore,
+    edges: EdgeRepository,
 ) -> int:
-    """Delete songs, release their claims and drop features no other song shares."""
+    """Delete songs and their edges, release their claims and drop features no other song
+    shares. The song goes first: a graph update racing with it then finds it gone."""
     docs = songs.delete_many(song_ids)
     for doc in docs:
+        edges.remove(str(doc["_id"]))
         if doc.get("video_id"):
             jobs.release(doc["video_id"])
         if doc.get("audio_key"):

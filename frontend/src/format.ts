@@ -55,6 +55,10 @@ export const STAGE_LABEL: Record<string, string> = {
   analysing: "Analysing harmony, timbre and structure",
   listing: "Listing the playlist",
   queueing: "Queueing its songs",
+  linking: "Linking to similar songs",
+  decoding: "Decoding the clip",
+  "first stage": "Shortlisting candidates",
+  scoring: "Scoring candidates",
   done: "Done",
   failed: "Failed",
 };

@@ -80,6 +80,7 @@ export function rankResult(result: Song, distance: number, over: Partial<RankRes
     similarity: Math.round((1 - distance / 2) * 1000) / 10,
     is_cover: distance <= 0.62,
     probability: distance <= 0.62 ? 0.9 : 0.1,
+    source: "first_stage",
     ...over,
   };
 }

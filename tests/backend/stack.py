@@ -133,10 +133,11 @@ class Stack:
         folder, and a running worker. The library version only grows, so no process's vector
         index can mistake the new library for one it saw before."""
         db = self.components.songs.songs.database
-        for name in ("songs", "jobs", "claims"):
+        for name in ("songs", "jobs", "claims", "graph_changes"):
             db[name].delete_many({})
-        db["meta"].delete_many({"_id": {"$ne": "library"}})
+        db["meta"].delete_many({"_id": {"$nin": ["library", "graph"]}})
         self.components.songs.bump()
+        self.components.edges.clear()  # the graph's version, too, only grows
         self.components.queue.huey.flush()
         shutil.rmtree(self.settings.feature_dir, ignore_errors=True)
         if self.with_worker and (self.worker is None or self.worker.poll() is not None):

@@ -106,10 +106,18 @@ def test_rank_sorts_the_library(library: tuple[Stack, dict[str, str]]) -> None:
     assert out["query"]["song"]["id"] == ids["song_a"]
     results = out["results"]
     assert {r["song"]["id"] for r in results} == {ids["cover_a"], ids["song_b"]}
-    distances = [r["distance"] for r in results]
-    assert distances == sorted(distances)
+    # Graph neighbours first (by diffused score, verdicts of their fused scores), then the
+    # embedding order with the embedding's verdicts.
+    graph = [r for r in results if r["source"] == "graph"]
+    rest = [r for r in results if r["source"] == "first_stage"]
+    assert results == graph + rest
+    assert [r["diffused"] for r in graph] == sorted((r["diffused"] for r in graph), reverse=True)
+    assert [r["distance"] for r in rest] == sorted(r["distance"] for r in rest)
     for r in results:
         assert r["similarity"] == pytest.approx(100 * (1 - r["distance"] / 2), abs=0.06)
+    for r in graph:
+        assert r["is_cover"] == (-r["fused"] <= out["scorer_threshold"])
+    for r in rest:
         assert r["is_cover"] == (r["distance"] <= out["threshold"])
     assert (
         stack.client.get(f"/api/rank?song={ids['song_a']}&limit=1").get_json()["results"][:1]
@@ -141,9 +149,11 @@ def test_rank_an_uploaded_clip(library: tuple[Stack, dict[str, str]], audio_dir:
         data={"file": (io.BytesIO(clip), "clip.mp3")},
         content_type="multipart/form-data",
     )
-    assert reply.status_code == 200, reply.get_json()
-    out = reply.get_json()
-    assert out["query"] == {"upload": "clip.mp3"} and len(out["results"]) == 3
+    assert reply.status_code == 202, reply.get_json()
+    job = stack.wait_job(reply.get_json()["job"]["id"])
+    assert job["status"] == "done", job
+    out = stack.client.get(f"/api/rank/clips/{job['id']}").get_json()
+    assert out["query"] == {"upload": "clip.mp3", "job": job["id"]} and len(out["results"]) == 3
     junk = stack.client.post(
         "/api/rank",
         data={"file": (io.BytesIO(b"junk" * 100), "x.mp3")},

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from training.metrics import at_threshold, pair_labels, retrieval_scores, verification, zscore_rows
+from training.metrics import (
+    at_threshold,
+    pair_labels,
+    recall_at_k,
+    retrieval_scores,
+    verification,
+    zscore_rows,
+)
 
 
 def oracle(distances: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -85,3 +92,26 @@ def test_zscore_rows_handles_non_finite() -> None:
     z = zscore_rows(d)
     assert np.all(np.isfinite(z))
     assert z[0, 1] < z[0, 2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_recall_at_k_against_counting(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 30
+    labels = rng.integers(0, 8, size=n)
+    distances = rng.random((n, n))
+    found, total = {k: 0 for k in (1, 5, 10)}, 0
+    for q in range(n):
+        others = sorted((distances[q][r], r) for r in range(n) if r != q)
+        for pos, (_, r) in enumerate(others, start=1):
+            if labels[r] == labels[q]:
+                total += 1
+                for k in found:
+                    found[k] += pos <= k
+    got = recall_at_k(distances, labels, ks=(1, 5, 10))
+    assert got == pytest.approx({k: found[k] / total for k in found})
+    rows = np.array([3, 7])
+    some = recall_at_k(distances[rows], labels, rows, ks=(n,))
+    assert some[n] == 1.0 or not any(
+        labels[r] == labels[q] for q in rows for r in range(n) if r != q
+    )

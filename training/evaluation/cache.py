@@ -141,7 +141,9 @@ class PairCache:
             "i": np.array([p[0] for p in pairs], dtype=np.str_),
             "j": np.array([p[1] for p in pairs], dtype=np.str_),
         }
-        for name in GROUPS[group]:
+        # A scorer group's components, or the one value of another pair measure (``coarse``).
+        names = GROUPS.get(group) or tuple(sorted({n for v in values for n in v}))
+        for name in names:
             arrays[name] = np.array([v[name] for v in values], dtype=np.float64)
         target = folder / f"chunk-{time.time_ns()}-{os.getpid()}.npz"
         tmp = target.with_suffix(".tmp")

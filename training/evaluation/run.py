@@ -73,6 +73,12 @@ def score_matrices(
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.method == "library":
+        from training.evaluation.library import main as library_main
+
+        return library_main(args)
+    if getattr(args, "distractors", 0):
+        raise SystemExit("--distractors needs --method library")
     started = time.perf_counter()
     timings: dict[str, float] = {}
     tracks = load_tracks(covers80_root(args.data), limit_works=args.limit_works)

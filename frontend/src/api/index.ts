@@ -71,11 +71,19 @@ export type SongEdit = NonNullable<
  */
 export type AddResult = Answer<"/api/songs", "post", 202> | Answer<"/api/songs", "post", 200>;
 
-/** A ranked song; the fused score, its components, the key shift and alignment distance come
- * only with the re-rank. */
-export type RankResult = Schemas["RankEntry"];
+/** A ranked song. `source` says where its place and verdict come from: `graph` (a scored
+ * neighbour, placed by diffusion, judged by its fused score), `first_stage` (the embedding order
+ * beyond the neighbours, judged by the embedding), `rerank` (the head re-scored on request).
+ * The fused score, its components, the diffused score, the key shift and the alignment distance
+ * come only with fused-scored results. */
+export type RankResult = Schemas["GraphRankEntry"];
+export type RankSource = RankResult["source"];
 /** `query` is the song ranked against, or the clip's name. */
 export type Rank = Answer<"/api/rank", "get", 200>;
+
+/** A library song as the listing gives it: its confirmed versions and cover group. */
+export type ListedSong = Schemas["ListedSong"];
+export type SongVersions = Answer<"/api/songs/{song_id}/versions", "get", 200>;
 
 /** A curve point: ROC `[fpr, tpr, threshold]`, PR `[recall, precision, threshold]`. */
 export type CurvePoint = NonNullable<Schemas["Curves"]["roc"]>[number];
@@ -270,8 +278,12 @@ export const api = {
   check: (a: string, b: string) => request<PairCheck>("GET", "/check", undefined, { a, b }),
   rankSong: (song: string, options: { rerank?: number; limit?: number } = {}) =>
     request<Rank>("GET", "/rank", undefined, { song, ...options }),
-  rankClip: (file: Blob, fileName: string, options: { rerank?: number; limit?: number } = {}) =>
-    request<Rank>("POST", "/rank", form(file, fileName), { ...options }),
+  /** Queue a clip query; its ranking is read with `clipRank` once the job is done. */
+  rankClip: (file: Blob, fileName: string, options: { limit?: number } = {}) =>
+    request<Answer<"/api/rank", "post", 202>>("POST", "/rank", form(file, fileName), { ...options }),
+  clipRank: (jobId: string, options: { limit?: number } = {}) =>
+    request<Rank>("GET", `/rank/clips/${encodeURIComponent(jobId)}`, undefined, { ...options }),
+  songVersions: (id: string) => request<SongVersions>("GET", `/songs/${encodeURIComponent(id)}/versions`),
 
   model: () => request<ModelAnswer>("GET", "/model").then(normaliseModel),
   setThreshold: (threshold: number) =>

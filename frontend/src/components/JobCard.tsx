@@ -9,6 +9,8 @@ const KIND_LABEL: Record<string, string> = {
   reembed: "Re-embed library",
   backfill_analyses: "Analyse library",
   expand_playlist: "Playlist",
+  rebuild_graph: "Rescore the graph",
+  rank_clip: "Clip query",
 };
 
 /** One ingest job: source, live progress bar, stage, and where to go when it is done. */

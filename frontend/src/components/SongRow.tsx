@@ -1,9 +1,10 @@
-import { audioUrl, type Song } from "../api";
+import { audioUrl, type ListedSong, type Song } from "../api";
 import { formatDate, formatDuration, songLabel } from "../format";
 import { Link } from "../router";
 
 interface SongRowProps {
-  song: Song;
+  /** A listed song carries its confirmed versions and cover group. */
+  song: Song | ListedSong;
   columns: number;
   selected: boolean;
   playing: boolean;
@@ -39,6 +40,18 @@ export function SongRow({
           <Link to="/rank" params={{ song: song.id }} className="song-title">
             {song.title || "Untitled"}
           </Link>
+          {"versions" in song && song.versions > 0 && (
+            <Link
+              to="/rank"
+              params={{ song: song.id }}
+              className="badge badge-cover versions-badge"
+              title={`Confirmed versions of this song in the library${
+                song.group !== null && song.group !== undefined ? ` (cover group ${song.group + 1})` : ""
+              }`}
+            >
+              {song.versions === 1 ? "1 version" : `${song.versions} versions`}
+            </Link>
+          )}
           {song.tags.length > 0 && (
             <span className="tags">
               {song.tags.map((t) => (

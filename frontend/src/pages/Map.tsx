@@ -20,7 +20,8 @@ export function MapPage() {
         <div>
           <h1 id="map-title">Map</h1>
           <p className="lede">
-            Each point is a song; close points sound alike. Colours are detected cover groups.
+            Each point is a song; close points sound alike. Colours are cover groups: songs every pair of
+            which the fused scorer confirmed as versions of one another.
           </p>
         </div>
       </header>

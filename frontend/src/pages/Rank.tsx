@@ -1,37 +1,96 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { Fragment } from "react";
-import { api, audioUrl, type Rank, type RankResult, type Song } from "../api";
+import { Fragment, type ReactNode } from "react";
+import {
+  api,
+  audioUrl,
+  isFinished,
+  type Job,
+  type Rank,
+  type RankResult,
+  type RankSource,
+  type Song,
+} from "../api";
 import { SongPicker } from "../components/SongPicker";
+import { Versions } from "../components/Versions";
 import { EmptyState, ErrorBox, Loading } from "../components/Status";
-import { formatDate, formatDuration, formatPercent, songLabel } from "../format";
+import { STAGE_LABEL, formatDate, formatDuration, formatPercent, songLabel } from "../format";
 import { Link, navigate, type Route } from "../router";
 
 const LIMIT = 50;
 /** How many of the closest songs the alignment re-rank re-scores when it is on. */
 const RERANK = 5;
+/** How often a running clip query's job is polled (ms). */
+const POLL_MS = 1000;
 
 /** Rank the library against a song (or an uploaded clip), closest first, with the cover threshold. */
 export function RankPage({ route }: { route: Route }) {
   const songId = route.params.get("song") ?? undefined;
+  const clipJob = route.params.get("clip") ?? undefined;
   const rerank = route.params.get("rerank") ? RERANK : 0;
   const songRank = useQuery({
     queryKey: ["rank", songId, rerank],
     queryFn: () => api.rankSong(songId!, { limit: LIMIT, rerank }),
     enabled: !!songId,
   });
-  const clip = useMutation({
-    mutationFn: (file: File) => api.rankClip(file, file.name, { limit: LIMIT, rerank }),
+  const upload = useMutation({
+    mutationFn: (file: File) => api.rankClip(file, file.name, { limit: LIMIT }),
+    onSuccess: ({ job }) => navigate("/rank", { clip: job.id }),
+  });
+  const job = useQuery({
+    queryKey: ["job", clipJob],
+    queryFn: () => api.getJob(clipJob!),
+    enabled: !!clipJob,
+    refetchInterval: ({ state }) => (state.data && isFinished(state.data) ? false : POLL_MS),
+  });
+  const clipRank = useQuery({
+    queryKey: ["clip-rank", clipJob],
+    queryFn: () => api.clipRank(clipJob!, { limit: LIMIT }),
+    enabled: !!clipJob && job.data?.status === "done",
   });
 
   const rankClip = (file: File) => {
     navigate("/rank", { rerank: rerank ? "1" : undefined });
-    clip.mutate(file);
+    upload.mutate(file);
   };
 
-  const showClip = !songId && !clip.isIdle;
-  const clipName = clip.variables?.name;
-  const current = showClip ? clip.data : songRank.data;
-  const error = showClip ? clip.error : songRank.error;
+  let body: ReactNode;
+  if (songId) {
+    body = songRank.error ? (
+      <ErrorBox error={songRank.error} onRetry={() => void songRank.refetch()} />
+    ) : songRank.data ? (
+      <RankView rank={songRank.data} />
+    ) : (
+      <Loading label="Ranking the library…" />
+    );
+  } else if (clipJob) {
+    const failed =
+      job.data?.status === "failed" ? new Error(job.data.error ?? "The clip query failed.") : null;
+    const error = job.error ?? failed ?? clipRank.error;
+    body = error ? (
+      <ErrorBox error={error} />
+    ) : clipRank.data ? (
+      <RankView rank={clipRank.data} />
+    ) : job.data && !isFinished(job.data) ? (
+      <ClipProgress job={job.data} />
+    ) : (
+      <Loading label="Reading the clip's ranking…" />
+    );
+  } else if (!upload.isIdle) {
+    body = upload.error ? (
+      <ErrorBox error={upload.error} />
+    ) : (
+      <Loading label={`Uploading ${upload.variables?.name ?? "the clip"}…`} />
+    );
+  } else {
+    body = (
+      <EmptyState title="Pick a song or upload a clip">
+        <p>
+          A song's closest versions come first, scored pair by pair when it was added; the rest of the library
+          follows by embedding similarity. Songs above the threshold line are likely covers.
+        </p>
+      </EmptyState>
+    );
+  }
 
   return (
     <section aria-labelledby="rank-title">
@@ -73,29 +132,50 @@ export function RankPage({ route }: { route: Route }) {
         </label>
       </div>
 
-      {!songId && !showClip ? (
-        <EmptyState title="Pick a song or upload a clip">
-          <p>
-            Every song in the library is scored by how close its embedding is to the query. Songs above the
-            threshold line are likely covers.
-          </p>
-        </EmptyState>
-      ) : error ? (
-        <ErrorBox error={error} onRetry={showClip ? undefined : () => void songRank.refetch()} />
-      ) : !current ? (
-        <Loading label={showClip ? `Analysing ${clipName}…` : "Ranking the library…"} />
-      ) : (
-        <RankView rank={current} />
-      )}
+      {body}
     </section>
   );
+}
+
+/** A clip query's job while it runs: its stage and progress. */
+function ClipProgress({ job }: { job: Job }) {
+  const progress = Math.max(0, Math.min(100, Math.round(job.progress)));
+  return (
+    <div className="card" role="status" aria-label="Clip query">
+      <h2>Analysing {job.source}…</h2>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label={`Progress of ${job.source}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={progress}
+      >
+        <div className="progress-fill" style={{ width: `${progress}%` }} />
+      </div>
+      <p className="muted">
+        {STAGE_LABEL[job.stage] ?? job.stage} · {progress}%
+      </p>
+    </div>
+  );
+}
+
+/** Whether a result is past its threshold: a fused-scored result by the scorer's, a first-stage
+ * result by the embedding's. */
+export function pastThreshold(result: RankResult, rank: Rank): boolean {
+  if (result.source !== "first_stage" && result.fused !== undefined)
+    return -result.fused <= rank.scorer_threshold;
+  return result.distance <= rank.threshold;
 }
 
 function RankView({ rank }: { rank: Rank }) {
   const query = "song" in rank.query ? rank.query.song : undefined;
   const covers = rank.results.filter((r) => r.is_cover).length;
-  // The threshold line goes after the last result that is closer than the threshold.
-  const lineAfter = rank.results.reduce((last, r, i) => (r.distance <= rank.threshold ? i : last), -1);
+  // The threshold line goes after the last result past its threshold (the fused scorer's for
+  // scored results, the embedding's beyond them).
+  const lineAfter = rank.results.reduce((last, r, i) => (pastThreshold(r, rank) ? i : last), -1);
+  const scoredLine = (rank.results[Math.max(0, lineAfter)]?.source ?? "first_stage") !== "first_stage";
+  const line = <ThresholdRow rank={rank} scored={scoredLine} />;
 
   return (
     <>
@@ -126,11 +206,11 @@ function RankView({ rank }: { rank: Rank }) {
               </tr>
             </thead>
             <tbody>
-              {lineAfter === -1 && <ThresholdRow threshold={rank.threshold} />}
+              {lineAfter === -1 && line}
               {rank.results.map((r, i) => (
                 <Fragment key={r.song.id}>
                   <ResultRow index={i} result={r} query={query} />
-                  {i === lineAfter && <ThresholdRow threshold={rank.threshold} />}
+                  {i === lineAfter && line}
                 </Fragment>
               ))}
             </tbody>
@@ -165,6 +245,7 @@ function QuerySong({ song }: { song: Song }) {
           Check against another song
         </Link>
       </div>
+      <Versions song={song} />
     </div>
   );
 }
@@ -195,7 +276,11 @@ function ResultRow({ index, result, query }: { index: number; result: RankResult
           </span>
         ) : (
           <span className="badge badge-muted">{formatPercent(result.probability)}</span>
-        )}
+        )}{" "}
+        <span className="source muted" title={SOURCE_LABEL[result.source].title}>
+          {SOURCE_LABEL[result.source].text}
+          {result.fused !== undefined && ` · fused ${result.fused.toFixed(2)}`}
+        </span>
       </td>
       <td>
         {query && (
@@ -214,12 +299,22 @@ function ResultRow({ index, result, query }: { index: number; result: RankResult
   );
 }
 
-function ThresholdRow({ threshold }: { threshold: number }) {
+function ThresholdRow({ rank, scored }: { rank: Rank; scored: boolean }) {
   return (
     <tr className="threshold-row" aria-label="Cover threshold">
       <td colSpan={5}>
-        <span>cover threshold · distance {threshold.toFixed(2)}</span>
+        <span>
+          {scored
+            ? `cover threshold · fused score ${(-rank.scorer_threshold).toFixed(2)}`
+            : `cover threshold · distance ${rank.threshold.toFixed(2)}`}
+        </span>
       </td>
     </tr>
   );
 }
+
+const SOURCE_LABEL: Record<RankSource, { text: string; title: string }> = {
+  graph: { text: "scored pair", title: "Scored against the query by the fused scorer; placed by diffusion" },
+  rerank: { text: "re-scored", title: "Re-scored against the query by the fused scorer on request" },
+  first_stage: { text: "embedding", title: "Placed and judged by the embedding alone" },
+};

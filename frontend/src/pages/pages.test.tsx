@@ -1,9 +1,10 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import type { ReactNode } from "react";
+import type { Song } from "../api";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AnyAnswer } from "../api";
-import { model, pairCheck, rank as rankOf, rankResult, scorer, song } from "../test-fixtures";
+import { job, model, pairCheck, rank as rankOf, rankResult, scorer, song } from "../test-fixtures";
 import { ToastProvider } from "../components/Toasts";
 import { makeQueryClient } from "../queryClient";
 import { parseHash } from "../router";
@@ -69,6 +70,19 @@ describe("LibraryPage", () => {
     expect(await screen.findByRole("link", { name: "Let It Be" })).toBeTruthy();
     expect(screen.getByRole("link", { name: /YouTube/ }).getAttribute("href")).toContain("a1");
     expect(screen.getByRole("button", { name: "Delete Let It Be — The Beatles" })).toBeTruthy();
+  });
+
+  it("shows how many confirmed versions a song has", async () => {
+    const items = [
+      { ...song("a1", "Let It Be"), versions: 2, group: 0 },
+      { ...song("b1", "Yesterday"), versions: 0, group: null },
+    ];
+    serve({ "/api/songs": { body: { items, total: 2, page: 1, per_page: 20 } } });
+    wrap(<LibraryPage route={parseHash("#/library")} />);
+    const badge = await screen.findByRole("link", { name: "2 versions" });
+    expect(badge.getAttribute("href")).toBe("#/rank?song=a1");
+    expect(badge.getAttribute("title")).toMatch(/cover group 1/);
+    expect(screen.queryByRole("link", { name: /0 versions/ })).toBeNull();
   });
 });
 
@@ -179,7 +193,11 @@ describe("RankPage", () => {
       rankResult(song("c2", "Cover two"), 0.5),
       rankResult(song("o1", "Other"), 0.9),
     ]);
-    serve({ "/api/rank": { body: rank }, "/api/songs/q": { body: query } });
+    serve({
+      "/api/rank": { body: rank },
+      "/api/songs/q/versions": { body: versionsOf(query, []) },
+      "/api/songs/q": { body: query },
+    });
     wrap(<RankPage route={parseHash("#/rank?song=q")} />);
     await screen.findByRole("table", { name: "Ranked songs" });
     await waitFor(() => expect(screen.getAllByRole("row")).toHaveLength(5));
@@ -188,7 +206,89 @@ describe("RankPage", () => {
     expect(rows[4]).toMatch(/Other/);
     expect(screen.getByText("2 likely covers among 3 songs.")).toBeTruthy();
   });
+
+  it("judges graph neighbours by the fused threshold and lists the song's versions", async () => {
+    const query = song("q", "Query");
+    // Scored neighbours first (diffusion order): a confirmed version, then a pair below the
+    // fused threshold 2.0 though its embedding is close; the embedding order follows.
+    const rank = rankOf(query, [
+      rankResult(song("c1", "Cover one"), 0.7, {
+        source: "graph",
+        fused: 3.1,
+        is_cover: true,
+        diffused: 0.4,
+      }),
+      rankResult(song("n1", "Near miss"), 0.2, {
+        source: "graph",
+        fused: 1.2,
+        is_cover: false,
+        diffused: 0.2,
+      }),
+      rankResult(song("o1", "Other"), 0.9),
+    ]);
+    serve({
+      "/api/rank": { body: rank },
+      "/api/songs/q/versions": { body: versionsOf(query, [song("c1", "Cover one")]) },
+      "/api/songs/q": { body: query },
+    });
+    wrap(<RankPage route={parseHash("#/rank?song=q")} />);
+    await screen.findByRole("table", { name: "Ranked songs" });
+    const rows = screen.getAllByRole("row").map((r) => r.getAttribute("aria-label") ?? r.textContent);
+    expect(rows[1]).toMatch(/Cover one.*scored pair · fused 3\.10/);
+    expect(rows[2]).toBe("Cover threshold");
+    expect(screen.getByText("cover threshold · fused score 2.00")).toBeTruthy();
+    expect(rows[4]).toMatch(/Other.*embedding/);
+    const versions = await screen.findByRole("group", { name: "Versions" });
+    expect(versions.textContent).toMatch(/^1 version in the library: Cover one/);
+    expect(within(versions).getByRole("link", { name: "Cover one" }).getAttribute("href")).toBe(
+      "#/rank?song=c1",
+    );
+  });
+
+  it("follows a clip query's job and then shows its ranking", async () => {
+    const running = job({ id: "j7", kind: "rank_clip", source: "hum.mp3", stage: "scoring", progress: 80 });
+    serve({ "/api/jobs/j7": { body: running } });
+    const first = wrap(<RankPage route={parseHash("#/rank?clip=j7")} />);
+    const bar = await screen.findByRole("progressbar", { name: "Progress of hum.mp3" });
+    expect(bar.getAttribute("aria-valuenow")).toBe("80");
+    expect(screen.getByText("Scoring candidates · 80%")).toBeTruthy();
+    first.unmount();
+
+    const ranked = rankOf(
+      song("x", "x"),
+      [rankResult(song("c1", "Cover one"), 0.3, { source: "graph", fused: 3 })],
+      {
+        query: { upload: "hum.mp3", job: "j7" },
+      },
+    );
+    serve({
+      "/api/jobs/j7": { body: { ...running, status: "done", stage: "done", progress: 100 } },
+      "/api/rank/clips/j7": { body: ranked },
+    });
+    wrap(<RankPage route={parseHash("#/rank?clip=j7")} />);
+    expect(await screen.findByRole("heading", { name: "Clip: hum.mp3" })).toBeTruthy();
+    expect(screen.getAllByRole("row").map((r) => r.getAttribute("aria-label") ?? r.textContent)[1]).toMatch(
+      /Cover one/,
+    );
+  });
+
+  it("says why a clip query failed", async () => {
+    serve({
+      "/api/jobs/j8": { body: job({ id: "j8", kind: "rank_clip", status: "failed", error: "Not audio." }) },
+    });
+    wrap(<RankPage route={parseHash("#/rank?clip=j8")} />);
+    expect((await screen.findByRole("alert")).textContent).toMatch(/Not audio\./);
+  });
 });
+
+function versionsOf(query: Song, found: Song[]) {
+  return {
+    song: query,
+    versions: found.map((s) => ({ song: s, fused: 3.1, probability: 0.97, components: {} })),
+    fused_threshold: 2.0,
+    group: found.length ? [query.id, ...found.map((s) => s.id)] : [],
+  };
+}
 
 describe("ModelPage", () => {
   it("says how the verdict is calibrated: threshold, measured false-positive rate, prior, curve", async () => {
