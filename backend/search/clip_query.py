@@ -23,7 +23,7 @@ from backend.search.graph_rank import (
     first_stage_entry,
     graph_entry,
 )
-from backend.search.vector_index import Snapshot
+from backend.search.snapshot import Snapshot
 from backend.settings import Settings
 from backend.storage.documents import ClipHit, Job
 from backend.storage.feature_store import FeatureStore

@@ -14,7 +14,8 @@ import numpy as np
 
 from backend.search.graph_index import GraphIndex
 from backend.search.ranking import Ranked, similarity
-from backend.search.vector_index import Snapshot, VectorIndex
+from backend.search.snapshot import Snapshot
+from backend.search.vector_index import VectorIndex
 from backend.storage.documents import Song
 from model.library import Edge, LibraryGraph, graph_ranking
 from model.score import PairScore, ScorerConfig, component_table, fuse, probability

@@ -16,7 +16,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from backend.search.graph_index import GraphIndex
-from backend.search.vector_index import Snapshot
+from backend.search.snapshot import Snapshot
 from backend.storage.documents import Song
 from model.library import cover_groups
 

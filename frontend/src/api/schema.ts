@@ -415,6 +415,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
+          /** @description songs on the map (at most 5000; more is refused) */
           limit?: number;
         };
         header?: never;
@@ -429,10 +430,10 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Map"];
+            "application/json": components["schemas"]["GraphMap"];
           };
         };
-        /** @description Validation error */
+        /** @description limit out of range */
         400: {
           headers: {
             [name: string]: unknown;
@@ -515,6 +516,63 @@ export interface paths {
     get?: never;
     put?: never;
     /** Analyse every song that lacks a current scorer analysis (from stored audio) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["JobOut"];
+          };
+        };
+        /** @description A valid X-API-Key header is needed */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/model/graph": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rescore the neighbour graph: every song's first-stage candidates scored anew
+     * @description Runs by itself when the scorer or the embedding model changes; a `rebuild_graph` job with progress.
+     */
     post: {
       parameters: {
         query?: never;
@@ -717,7 +775,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Rank"];
+            "application/json": components["schemas"]["GraphRank"];
           };
         };
         /** @description Validation error */
@@ -759,12 +817,13 @@ export interface paths {
       };
     };
     put?: never;
-    /** Rank the library against an uploaded clip (multipart field 'file') */
+    /**
+     * Rank the library against an uploaded clip (multipart field 'file'), as a job
+     * @description Answers the job; poll `/api/jobs/<id>` and read the ranking from `/api/rank/clips/<id>` once it is done.
+     */
     post: {
       parameters: {
         query?: {
-          /** @description re-rank the top K by the fused scorer (K above 5 is cut to 5) */
-          rerank?: number;
           limit?: number;
         };
         header?: never;
@@ -778,12 +837,12 @@ export interface paths {
       };
       responses: {
         /** @description Successful response */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["Rank"];
+            "application/json": components["schemas"]["JobOut"];
           };
         };
         /** @description Validation error */
@@ -804,7 +863,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The request body is over the size limit */
+        /** @description Clip over the size cap */
         413: {
           headers: {
             [name: string]: unknown;
@@ -833,6 +892,82 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/rank/clips/{job_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Clip Result */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          job_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["GraphRank"];
+          };
+        };
+        /** @description Validation error */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Unknown job, or not a clip query */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Still running, or failed */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -868,7 +1003,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": components["schemas"]["SongPage"];
+            "application/json": components["schemas"]["ListedSongPage"];
           };
         };
         /** @description Validation error */
@@ -1475,6 +1610,62 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/songs/{song_id}/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The song's versions in the library: its confirmed edges in the neighbour graph */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          song_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Successful response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SongVersions"];
+          };
+        };
+        /** @description Unknown song id */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The database or the feature store is unreachable */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/stats": {
     parameters: {
       query?: never;
@@ -1583,6 +1774,18 @@ export interface components {
        */
       file: string;
     };
+    ClipHit: {
+      components: {
+        [key: string]: number;
+      } | null;
+      diffused: number | null;
+      /** @description embedding distance */
+      distance: number;
+      fused: number | null;
+      song_id: string;
+      /** @enum {string} */
+      source: "graph" | "first_stage";
+    };
     Component: {
       /** @description the raw evidence value (larger = more alike) */
       raw: number;
@@ -1643,6 +1846,58 @@ export interface components {
       existing: true;
       song: components["schemas"]["Song"];
     };
+    GraphMap: {
+      /** @description groups join songs whose every pair has fused >= it */
+      fused_threshold: number;
+      /** @description cover groups of two songs or more */
+      groups: number;
+      points: components["schemas"]["MapPoint"][];
+      threshold: number;
+    };
+    GraphRank: {
+      model_version: string;
+      /** @description the library song ranked against, or the clip */
+      query:
+        | {
+            song: components["schemas"]["Song"];
+          }
+        | {
+            /** @description the clip query's job */
+            job?: string;
+            /** @description the clip's file name */
+            upload: string;
+          };
+      results: components["schemas"]["GraphRankEntry"][];
+      /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
+      scorer_threshold: number;
+      scorer_version: string;
+      /** @description the embedding distance threshold */
+      threshold: number;
+    };
+    GraphRankEntry: {
+      /** @description re-ranked songs only */
+      alignment_distance?: number | null;
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components?: {
+        [key: string]: components["schemas"]["Component"];
+      };
+      /** @description graph results: the diffused score that placed it (larger = closer) */
+      diffused?: number | null;
+      distance: number;
+      /** @description re-ranked songs only: the fused score (larger = more alike) */
+      fused?: number;
+      is_cover: boolean;
+      /** @description re-ranked songs only */
+      key_shift?: number;
+      probability: number;
+      similarity: number;
+      song: components["schemas"]["Song"];
+      /**
+       * @description graph: a scored neighbour, placed by diffusion, its verdict from the pair's fused score | first_stage: the embedding order beyond the neighbours, its verdict from the embedding | rerank: the head re-scored on request (rerank=K)
+       * @enum {string}
+       */
+      source: "graph" | "first_stage" | "rerank";
+    };
     Health: {
       /** @description ok, or why not */
       db: string;
@@ -1657,6 +1912,8 @@ export interface components {
       worker: string;
     };
     IndexInfo: {
+      /** @description the neighbour graph's change counter it holds */
+      graph_version: number;
       library_version: number;
       songs: number;
     };
@@ -1666,7 +1923,14 @@ export interface components {
       error: string | null;
       id: string;
       /** @enum {string} */
-      kind: "ingest_url" | "ingest_upload" | "reembed" | "expand_playlist" | "backfill_analyses";
+      kind:
+        | "ingest_url"
+        | "ingest_upload"
+        | "reembed"
+        | "expand_playlist"
+        | "backfill_analyses"
+        | "rebuild_graph"
+        | "rank_clip";
       /** @description what a playlist job queued, or why a job was re-run */
       note: string | null;
       /** @description percent, 0-100 */
@@ -1680,9 +1944,13 @@ export interface components {
         | "downloading"
         | "extracting"
         | "embedding"
+        | "decoding"
         | "analysing"
         | "listing"
         | "queueing"
+        | "linking"
+        | "first stage"
+        | "scoring"
         | "done"
         | "failed";
       /** @enum {string} */
@@ -1704,12 +1972,43 @@ export interface components {
     JobResult: {
       /** @description songs the backfill analysed */
       analysed?: number;
+      /** @description songs a graph rebuild linked */
+      linked?: number;
       /** @description songs it could not analyse (no stored audio ...) */
       not_analysable?: components["schemas"]["NotAnalysable"][];
+      /** @description a clip query's ranking (also at /api/rank/clips/<job id>) */
+      ranking?: components["schemas"]["ClipHit"][];
+      /** @description pairs a graph rebuild scored */
+      scored?: number;
     };
-    Map: {
-      points: components["schemas"]["MapPoint"][];
-      threshold: number;
+    ListedSong: {
+      artist: string;
+      audio_url: string;
+      created_at: string | null;
+      /** @description seconds */
+      duration: number | null;
+      filename: string | null;
+      /** @description its cover group's number, as on the map */
+      group: number | null;
+      id: string;
+      /** @description the model that embedded it */
+      model_version: string | null;
+      notes: string;
+      /** @enum {string|null} */
+      source: "youtube" | "upload" | "web" | null;
+      tags: string[];
+      title: string;
+      updated_at: string | null;
+      url: string | null;
+      /** @description confirmed versions in the library */
+      versions: number;
+      video_id: string | null;
+    };
+    ListedSongPage: {
+      items: components["schemas"]["ListedSong"][];
+      page: number;
+      per_page: number;
+      total: number;
     };
     MapPoint: {
       group: number;
@@ -1806,41 +2105,6 @@ export interface components {
       tracks?: number | null;
       true_positive_rate_on_positives?: number | null;
     };
-    Rank: {
-      model_version: string;
-      /** @description the library song ranked against, or the clip */
-      query:
-        | {
-            song: components["schemas"]["Song"];
-          }
-        | {
-            /** @description the clip's file name */
-            upload: string;
-          };
-      results: components["schemas"]["RankEntry"][];
-      /** @description minus the fused threshold (as the check's threshold): a re-ranked song is a cover when -fused <= scorer_threshold */
-      scorer_threshold: number;
-      scorer_version: string;
-      /** @description the embedding distance threshold */
-      threshold: number;
-    };
-    RankEntry: {
-      /** @description re-ranked songs only */
-      alignment_distance?: number | null;
-      /** @description each piece of evidence by name (qmax, early, embedding ...) */
-      components?: {
-        [key: string]: components["schemas"]["Component"];
-      };
-      distance: number;
-      /** @description re-ranked songs only: the fused score (larger = more alike) */
-      fused?: number;
-      is_cover: boolean;
-      /** @description re-ranked songs only */
-      key_shift?: number;
-      probability: number;
-      similarity: number;
-      song: components["schemas"]["Song"];
-    };
     Scorer: {
       /** @description the fused components */
       components: string[];
@@ -1887,17 +2151,30 @@ export interface components {
       url: string | null;
       video_id: string | null;
     };
-    SongPage: {
-      items: components["schemas"]["Song"][];
-      page: number;
-      per_page: number;
-      total: number;
-    };
     SongPatch: {
       artist?: string;
       notes?: string;
       tags?: string[];
       title?: string;
+    };
+    SongVersion: {
+      /** @description each piece of evidence by name (qmax, early, embedding ...) */
+      components: {
+        [key: string]: components["schemas"]["Component"];
+      };
+      /** @description the pair's fused score (larger = more alike) */
+      fused: number;
+      probability: number;
+      song: components["schemas"]["Song"];
+    };
+    SongVersions: {
+      /** @description a version when fused >= it */
+      fused_threshold: number;
+      /** @description ids of the song's cover group (every pair confirmed); empty when it is in none */
+      group: string[];
+      song: components["schemas"]["Song"];
+      /** @description confirmed edges: neighbours whose fused score passes the threshold in force, strongest first */
+      versions: components["schemas"]["SongVersion"][];
     };
     Stats: {
       index: components["schemas"]["IndexInfo"];

@@ -63,7 +63,12 @@ describe("LibraryPage", () => {
   it("lists songs with their source link and actions", async () => {
     serve({
       "/api/songs": {
-        body: { items: [song("a1", "Let It Be", "The Beatles")], total: 1, page: 1, per_page: 20 },
+        body: {
+          items: [{ ...song("a1", "Let It Be", "The Beatles"), versions: 0, group: null }],
+          total: 1,
+          page: 1,
+          per_page: 20,
+        },
       },
     });
     wrap(<LibraryPage route={parseHash("#/library")} />);
