@@ -109,7 +109,11 @@ class ClipHit(Schema):
     diffused = fields.Float(required=True, allow_none=True)
     fused = fields.Float(required=True, allow_none=True)
     components = fields.Dict(
-        keys=fields.String(), values=fields.Float(), required=True, allow_none=True
+        keys=fields.String(),
+        values=fields.Float(allow_none=True),
+        required=True,
+        allow_none=True,
+        metadata={"description": "raw component values; null where one could not be computed"},
     )
 
 

@@ -8,6 +8,7 @@ them into a ranking with the verdicts of the scorer in force when it is read.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,10 @@ def rank_clip(
                 "distance": distance,
                 "diffused": diffused,
                 "fused": edge.fused,
-                "components": dict(edge.components),
+                "components": {
+                    name: value if math.isfinite(value) else None
+                    for name, value in edge.components.items()
+                },
             }
         )
     limit = int(payload.get("limit", 50))
@@ -146,7 +150,10 @@ def ranked_hits(
                 song,
                 distance=hit["distance"],
                 diffused=float(hit["diffused"] or 0.0),
-                components=hit["components"] or {},
+                components={
+                    name: math.nan if value is None else value
+                    for name, value in (hit["components"] or {}).items()
+                },
                 fused=hit["fused"],
                 config=config,
             )

@@ -103,7 +103,7 @@ class ClipHit(TypedDict):
     """Embedding distance to the clip."""
     diffused: float | None
     fused: float | None
-    components: dict[str, float] | None
+    components: dict[str, float | None] | None
 
 
 class JobResult(TypedDict, total=False):

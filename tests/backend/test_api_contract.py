@@ -65,16 +65,22 @@ def test_a_real_librarys_answers_match_their_schemas(
     assert conforms(spec, "post", "/api/songs/upload", duplicate)["existing"] is True
 
     # The rank answers are serialised without the output schema (the hot path): they must
-    # still be what it declares, plain and re-ranked, for a song and for a clip.
+    # still be what it declares, through the graph and re-ranked, for a song and for a clip.
     plain = conforms(spec, "get", "/api/rank", stack.client.get(f"/api/rank?song={a}"))
-    assert plain["query"]["song"]["id"] == a and "fused" not in plain["results"][0]
+    assert plain["query"]["song"]["id"] == a
+    assert plain["results"][0]["song"]["id"] == cover
+    assert plain["results"][0]["source"] == "graph"
     reranked = conforms(spec, "get", "/api/rank", stack.client.get(f"/api/rank?song={a}&rerank=5"))
     assert reranked["results"][0]["song"]["id"] == cover
     assert {"fused", "components", "key_shift"} <= set(reranked["results"][0])
-    clip = conforms(
-        spec, "post", "/api/rank", upload(stack, audio_dir / "cover_a.m4a", "/api/rank", rerank=3)
+    queued = conforms(
+        spec, "post", "/api/rank", upload(stack, audio_dir / "cover_a.m4a", "/api/rank")
     )
-    assert clip["query"] == {"upload": "cover_a.m4a"}
+    job_id = stack.wait_job(queued["job"]["id"])["id"]
+    conforms(spec, "get", "/api/jobs/{job_id}", stack.client.get(f"/api/jobs/{job_id}"))
+    clip_path = "/api/rank/clips/{job_id}"
+    clip = conforms(spec, "get", clip_path, stack.client.get(f"/api/rank/clips/{job_id}"))
+    assert clip["query"] == {"upload": "cover_a.m4a", "job": job_id}
 
     check = conforms(spec, "get", "/api/check", stack.client.get(f"/api/check?a={a}&b={cover}"))
     assert check["is_cover"] is True
