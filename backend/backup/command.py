@@ -63,9 +63,9 @@ def export_main(args: argparse.Namespace) -> int:
 
 def import_main(args: argparse.Namespace) -> int:
     def work(settings: Settings, storage: Storage) -> dict[str, object]:
-        return import_library(
-            songs=storage.songs, store=storage.store, path=Path(args.archive)
-        ).to_dict()
+        report = import_library(songs=storage.songs, store=storage.store, path=Path(args.archive))
+        storage.edges.invalidate()  # restored songs get their edges at the next worker start
+        return report.to_dict()
 
     report = _run(args, work)
     print(json.dumps({"imported": str(args.archive), **report}))

@@ -159,6 +159,12 @@ class EdgeRepository:
         self._record("reset", None)
 
     @guarded
+    def invalidate(self) -> None:
+        """Forget the graph's stamp (edges stay): the next worker start rebuilds the graph,
+        linking songs that arrived without it (a restored backup)."""
+        self.meta.update_one({"_id": "graph"}, {"$unset": {"stamp": ""}}, upsert=True)
+
+    @guarded
     def clear(self) -> None:
         """Forget the whole graph (tests, restore)."""
         self.edges.delete_many({})
