@@ -1775,8 +1775,9 @@ export interface components {
       file: string;
     };
     ClipHit: {
+      /** @description raw component values; null where one could not be computed */
       components: {
-        [key: string]: number;
+        [key: string]: number | null;
       } | null;
       diffused: number | null;
       /** @description embedding distance */
