@@ -51,8 +51,10 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_song(
 ) -> None:
     stack = build_stack(tmp_path, mongo, audio_server, worker=False, redis_url=redis_url)
     log = tmp_path / "workers.log"
-    workers = [start_worker(stack, log), start_worker(stack, log)]
+    workers: list[subprocess.Popen[bytes]] = []
     try:
+        # Every upload is queued before the workers start, so both find work at once (on a quiet
+        # machine short jobs could otherwise end before the second worker takes one).
         job_ids = []
         for i in range(TRACKS):
             progression = PROGRESSION_A if i % 2 else PROGRESSION_B
@@ -65,6 +67,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_song(
             )
             assert reply.status_code == 202, reply.get_json()
             job_ids.append(reply.get_json()["job"]["id"])
+        workers += [start_worker(stack, log), start_worker(stack, log)]
 
         jobs = stack.components.jobs.jobs
         wait_until(
