@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from backend.search.poller import Poller
 from backend.storage.edge_repository import EdgeRepository, StoredEdge
-from model.errors import CoverscopeError
 from model.library import Edge, LibraryGraph
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class GraphIndex:
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()
         self._missing_since: float | None = None
-        self._poller: threading.Thread | None = None
+        self._poller = Poller(self.refresh, every=check_every, name="graph-poller")
 
     @property
     def version(self) -> int:
@@ -63,7 +63,7 @@ class GraphIndex:
         """Load on first use (and, with ``check_every=0``, catch up); the version held."""
         if self._graph is None or self.check_every <= 0:
             self.refresh()
-            self._start_poller()
+            self._poller.start()
         return self._version
 
     def read(self, fn: Callable[[LibraryGraph], T]) -> T:
@@ -126,22 +126,3 @@ class GraphIndex:
                 self._version = seq
             changed = True
         return changed
-
-    def _start_poller(self) -> None:
-        if self.check_every <= 0:
-            return
-        with self._lock:
-            if self._poller is not None and self._poller.is_alive():
-                return
-            self._poller = threading.Thread(target=self._poll, name="graph-poller", daemon=True)
-            self._poller.start()
-
-    def _poll(self) -> None:
-        while True:
-            time.sleep(self.check_every)
-            try:
-                self.refresh()
-            except CoverscopeError as exc:
-                log.debug("graph index refresh skipped: %s", exc.message)
-            except Exception:
-                log.exception("graph index refresh failed")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from backend.search.poller import Poller
 from backend.search.snapshot import Library, Snapshot
 from backend.search.song_ann import SongAnn
 from backend.storage.documents import Song
@@ -67,7 +68,7 @@ class VectorIndex:
         self.save_every = save_every
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self._poller: threading.Thread | None = None
+        self._poller = Poller(self.refresh, every=check_every, name="index-poller")
         self._song_ann: SongAnn | None = None
         self._builder: threading.Thread | None = None
         self._failed_version: int | None = None
@@ -82,7 +83,7 @@ class VectorIndex:
         self.refresh()
         assert self._snapshot is not None
         if self.check_every > 0:
-            self._start_poller()
+            self._poller.start()
         return self._snapshot
 
     def refresh(self) -> bool:
@@ -108,23 +109,6 @@ class VectorIndex:
         if builder is not None:
             builder.join(timeout)
         return builder is None or not builder.is_alive()
-
-    def _start_poller(self) -> None:
-        with self._lock:
-            if self._poller is not None and self._poller.is_alive():
-                return
-            self._poller = threading.Thread(target=self._poll, name="index-poller", daemon=True)
-            self._poller.start()
-
-    def _poll(self) -> None:
-        while True:
-            time.sleep(self.check_every)
-            try:
-                self.refresh()
-            except CoverscopeError as exc:
-                log.debug("vector index refresh skipped: %s", exc.message)
-            except Exception:
-                log.exception("vector index refresh failed")
 
     def _load(self, version: int) -> bool:
         """Read the library and install a snapshot of it, or start a background build."""
