@@ -245,28 +245,24 @@ class Intake:
         """Queue one job analysing every song without a current analysis (if any, or ``force``)."""
         if not force and self.songs.count_without_analysis(ANALYSIS_VERSION) == 0:
             return Added()
-        active = self.jobs.active("backfill_analyses")
-        if active:
-            return Added(job=active)
-        payload: JobPayload = {
-            "analysis_version": ANALYSIS_VERSION,
-            "claim": f"backfill:{new_id()}" if force else f"backfill:{ANALYSIS_VERSION}",
-        }
-        return self._queue("backfill_analyses", f"analyses v{ANALYSIS_VERSION}", payload)
+        payload: JobPayload = {"analysis_version": ANALYSIS_VERSION}
+        return self._queue_single(
+            "backfill_analyses",
+            f"analyses v{ANALYSIS_VERSION}",
+            payload,
+            claim=("backfill", ANALYSIS_VERSION),
+            force=force,
+        )
 
     def schedule_reembed(self, *, force: bool = False) -> Added:
         """Queue one re-embedding job for the current model (if songs need it, or ``force``)."""
         version = self.model_version
         if not force and self.songs.count_stale(version) == 0:
             return Added()
-        active = self.jobs.active("reembed")
-        if active:
-            return Added(job=active)
-        payload: JobPayload = {
-            "model_version": version,
-            "claim": f"reembed:{new_id()}" if force else f"reembed:{version}",
-        }
-        return self._queue("reembed", f"model {version}", payload)
+        payload: JobPayload = {"model_version": version}
+        return self._queue_single(
+            "reembed", f"model {version}", payload, claim=("reembed", version), force=force
+        )
 
     def schedule_graph(self, edges: EdgeRepository, stamp: str, *, force: bool = False) -> Added:
         """Queue one job rebuilding the neighbour graph with ``stamp`` (the current scorer and
@@ -276,14 +272,29 @@ class Intake:
         if not force and self.songs.count() == 0:
             edges.drop_stale(stamp, keep=set())
             return Added()
-        active = self.jobs.active("rebuild_graph")
+        payload: JobPayload = {"stamp": stamp}
+        return self._queue_single(
+            "rebuild_graph", f"graph {stamp}", payload, claim=("graph", stamp), force=force
+        )
+
+    def _queue_single(
+        self,
+        kind: JobKind,
+        source: str,
+        payload: JobPayload,
+        *,
+        claim: tuple[str, str],
+        force: bool,
+    ) -> Added:
+        """Queue a library-wide job of ``kind`` unless one is active already (then that one).
+        It holds the claim ``"<prefix>:<what it brings up to date>"`` from ``claim``, so the
+        same work is queued once; a forced run holds a claim of its own."""
+        active = self.jobs.active(kind)
         if active:
             return Added(job=active)
-        payload: JobPayload = {
-            "stamp": stamp,
-            "claim": f"graph:{new_id()}" if force else f"graph:{stamp}",
-        }
-        return self._queue("rebuild_graph", f"graph {stamp}", payload)
+        prefix, target = claim
+        payload["claim"] = f"{prefix}:{new_id() if force else target}"
+        return self._queue(kind, source, payload)
 
     def rank_clip(self, data: bytes, filename: str, *, limit: int) -> Job:
         """Check the clip decodes, park it in the feature store, queue its ranking job."""
