@@ -152,6 +152,8 @@ class Job(TypedDict):
     created_at: datetime
     updated_at: datetime
     heartbeat_at: datetime
+    worker: NotRequired[str]
+    """``host:pid`` of the process that started its latest run."""
     note: NotRequired[str]
     """What a person should know: why it was re-run, what a playlist added."""
     result: NotRequired[JobResult]

@@ -6,6 +6,8 @@ restarted worker find jobs whose worker died (stale heartbeat) and run them agai
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +27,12 @@ ACTIVE = ("queued", "running")
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def worker_identity() -> str:
+    """``host:pid`` of this process, recorded on a job it starts (read at call time: a forked
+    worker has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class JobRepository:
@@ -116,7 +124,12 @@ class JobRepository:
         return self.jobs.find_one_and_update(
             {"_id": job_id, **startable},
             {
-                "$set": {"status": "running", "updated_at": stamp, "heartbeat_at": stamp},
+                "$set": {
+                    "status": "running",
+                    "updated_at": stamp,
+                    "heartbeat_at": stamp,
+                    "worker": worker_identity(),
+                },
                 "$inc": {"attempts": 1},
             },
             return_document=ReturnDocument.AFTER,
