@@ -211,8 +211,3 @@ def segment_windows(
         offsets.append(n - size)
     windows = [features[:, o : o + size] for o in offsets]
     return np.asarray(offsets, dtype=np.float32) / FEATURE_FPS, windows
-
-
-def distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Euclidean distance between two unit embeddings (0 = identical, 2 = opposite)."""
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))

@@ -28,9 +28,9 @@ import numpy as np
 
 from model.analysis import SongAnalysis
 from model.early import EarlyScore, early_fusion
-from model.embed import distance as embedding_distance
 from model.errors import InvalidInput, ModelError
 from model.qmax import QmaxResult, qmax
+from model.verdict import embedding_distance
 
 DEFAULT_CONFIG = Path(__file__).parent / "weights" / "scorer.json"
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -221,6 +221,13 @@ def score_pair(
         qmax=evidence.qmax,
         early=evidence.early,
     )
+
+
+def score_against(
+    query: SongAnalysis, others: list[SongAnalysis], *, config: ScorerConfig
+) -> list[PairScore]:
+    """``score_pair(query, other)`` for each of ``others``, in order (one task for a pool)."""
+    return [score_pair(query, other, config=config) for other in others]
 
 
 def component_table(score: PairScore, *, config: ScorerConfig) -> dict[str, dict[str, float]]:

@@ -1,10 +1,18 @@
-"""Distance -> verdict: a threshold and a logistic calibration stored with the model."""
+"""Distance -> verdict: the embedding distance, a threshold and a logistic calibration stored
+with the model. Free of torch, so processes that only score pairs do not load it."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
+
+
+def embedding_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance between two unit embeddings (0 = identical, 2 = opposite)."""
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,13 @@ def _answer(query: dict[str, Any], results: Sequence[Ranked], threshold: float) 
 @bp.get("")
 @bp.input(schemas.GraphRankQuery, location="query", arg_name="query")
 @bp.output(schemas.GraphRank)
-@bp.doc(responses={404: "Unknown song id", 409: "The song awaits re-embedding"})
+@bp.doc(
+    responses={
+        404: "Unknown song id",
+        409: "The song awaits re-embedding (or, with `rerank`, a song's analysis is pending)",
+        429: "With `rerank`: the pair-check pool is full; try again after Retry-After seconds",
+    }
+)
 def rank_song(query: dict[str, Any]) -> Response:
     s = components()
     song, vector = ranking.query_song(
@@ -81,6 +87,7 @@ def _reranked(song: Any, vector: Any, *, limit: int, count: int) -> Response:
         cache=s.analyses,
         songs=s.songs,
         model_version=s.embedder.version,
+        pool=s.checker.pool,
     )
     head = min(count, ranking.MAX_RERANK)
     tagged = [

@@ -1,5 +1,6 @@
 """Ranking the library against a query embedding, the head optionally re-ranked by the fused
-scorer (``model.score.score_pair``, the function every check calls)."""
+scorer (``model.score.score_pair``, the function every check calls) on the check pool, so a
+re-rank never holds a request thread's CPU."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import NotRequired, TypedDict
 
 import numpy as np
 
+from backend.search.cpu_pool import CpuPool
 from backend.search.song_features import AnalysisCache, current_embedding, song_analysis
 from backend.search.vector_index import VectorIndex
 from backend.storage.documents import Song
 from backend.storage.song_repository import SongRepository
 from model.analysis import SongAnalysis
-from model.score import ScorerConfig, component_table, score_pair
+from model.score import ScorerConfig, component_table, score_against
 from model.verdict import Calibration
 
 MAX_RERANK = 5
@@ -92,16 +94,23 @@ def rerank(
     cache: AnalysisCache,
     songs: SongRepository,
     model_version: str,
+    pool: CpuPool,
 ) -> list[Ranked]:
-    """Score the first ``count`` (at most ``MAX_RERANK``) results against the ``query`` analysis with the fused scorer
-    and sort them by fused score (best first); the rest keep their order. Returns a new list.
+    """Score the first ``count`` (at most ``MAX_RERANK``) results against the ``query``
+    analysis with the fused scorer, in one task on ``pool``, and sort them by fused score
+    (best first); the rest keep their order. Returns a new list.
 
-    ``AnalysisPending`` when a song of the head has no current analysis."""
+    ``AnalysisPending`` when a song of the head has no current analysis; ``Overloaded`` when
+    the pool is full."""
     count = min(count, MAX_RERANK)
+    entries = results[:count]
+    others = [
+        song_analysis(entry["song"], cache=cache, songs=songs, model_version=model_version)
+        for entry in entries
+    ]
+    scores = pool.run(score_against, query, others, config=config) if others else []
     head: list[Ranked] = []
-    for entry in results[:count]:
-        other = song_analysis(entry["song"], cache=cache, songs=songs, model_version=model_version)
-        score = score_pair(query, other, config=config)
+    for entry, score in zip(entries, scores, strict=True):
         scored: Ranked = {
             **entry,
             "is_cover": score.is_cover,

@@ -8,6 +8,8 @@ so nothing here depends on how fast a check runs.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from backend.search.cpu_pool import CpuPool
+from backend.search.pair_check import PRELOAD
 from backend.storage.embedded import EmbeddedMongo
 from model.errors import Overloaded
-from tests.backend.stack import Stack, build_stack, wait_until
+from tests.backend.stack import REPO, Stack, build_stack, wait_until
 
 
 class Blocker:
@@ -104,6 +107,8 @@ def test_a_full_check_pool_answers_429_and_never_blocks_cheap_requests(
         assert listed.status_code == 200 and listed.get_json()["total"] == 2
         ranked = client.get(f"/api/rank?song={a}")
         assert ranked.status_code == 200 and ranked.get_json()["results"][0]["song"]["id"] == b
+        reranked = client.get(f"/api/rank?song={a}&rerank=1")  # re-scores on the pool
+        assert reranked.status_code == 429 and int(reranked.headers["Retry-After"]) >= 1
         job = client.get(f"/api/jobs/{song['id']}")
         assert job.status_code == 200 and job.get_json()["status"] == "done"
     finally:
@@ -116,9 +121,27 @@ def test_a_full_check_pool_answers_429_and_never_blocks_cheap_requests(
         and back.get_json()["key_shift"] == -first.get_json()["key_shift"]
     )
     assert client.get(f"/api/check/{b}/{a}/similarity.png").data[:4] == b"\x89PNG"
+    reranked = client.get(f"/api/rank?song={a}&rerank=1").get_json()["results"][0]
+    assert reranked["source"] == "rerank"
+    assert reranked["fused"] == pytest.approx(-back.get_json()["distance"], abs=1e-3)
 
 
 def test_the_check_routes_document_their_429(small_pool_stack: Stack) -> None:
     spec = small_pool_stack.client.get("/api/openapi.json").get_json()
-    for path in ("/api/check", "/api/check/report", "/api/check/{a}/{b}/similarity.png"):
+    for path in (
+        "/api/check",
+        "/api/check/report",
+        "/api/check/{a}/{b}/similarity.png",
+        "/api/rank",
+    ):
         assert "429" in spec["paths"][path]["get"]["responses"], path
+
+
+def test_the_check_processes_do_not_load_torch() -> None:
+    """A pool process imports only what scoring needs: torch (~300 MB) stays in the API."""
+    preload = "; ".join(f"import {name}" for name in PRELOAD)
+    probe = f"{preload}; import sys; print('torch' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"

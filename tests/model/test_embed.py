@@ -12,14 +12,13 @@ from model.embed import (
     DEFAULT_CHECKPOINT,
     FORMAT_1_FEATURES,
     Embedder,
-    distance,
     feature_params,
     segment_windows,
 )
 from model.errors import ModelError
 from model.hpcp import cnn_features, hpcp
 from model.network import CoverNet, NetworkConfig
-from model.verdict import Calibration
+from model.verdict import Calibration, embedding_distance
 from tests.signals import FIXTURES
 
 GOLDEN = FIXTURES / "golden.json"
@@ -127,5 +126,5 @@ def test_short_song_is_one_segment() -> None:
 
 def test_distance_bounds() -> None:
     a = np.array([1.0, 0.0])
-    assert distance(a, a) == 0.0
-    assert distance(a, -a) == pytest.approx(2.0)
+    assert embedding_distance(a, a) == 0.0
+    assert embedding_distance(a, -a) == pytest.approx(2.0)

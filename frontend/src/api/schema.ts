@@ -796,8 +796,17 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The song awaits re-embedding */
+        /** @description The song awaits re-embedding (or, with `rerank`, a song's analysis is pending) */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description With `rerank`: the pair-check pool is full; try again after Retry-After seconds */
+        429: {
           headers: {
             [name: string]: unknown;
           };
