@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -35,6 +36,9 @@ class Edge:
     @classmethod
     def from_score(cls, target: str, score: PairScore) -> Edge:
         return cls(target=target, fused=score.fused, components=dict(score.components))
+
+
+EMPTY_ROW: dict[str, Edge] = {}
 
 
 class LibraryGraph:
@@ -74,8 +78,13 @@ class LibraryGraph:
             self._adjacency.get(other, {}).pop(song_id, None)
 
     def neighbours(self, song_id: str) -> dict[str, Edge]:
-        """The song's edges by neighbour id (empty for an unknown song)."""
-        return dict(self._adjacency.get(song_id, {}))
+        """The song's edges by neighbour id (empty for an unknown song): a copy."""
+        return dict(self.row(song_id))
+
+    def row(self, song_id: str) -> Mapping[str, Edge]:
+        """The song's edges by neighbour id, as a read-only view (no copy) that follows the
+        graph: read it while the graph does not change."""
+        return MappingProxyType(self._adjacency.get(song_id, EMPTY_ROW))
 
     def edge(self, a: str, b: str) -> Edge | None:
         return self._adjacency.get(a, {}).get(b)
@@ -105,18 +114,24 @@ def neighbourhood_components(
 ) -> tuple[list[str], dict[str, np.ndarray]]:
     """The song followed by its neighbours, and for each component name the (n, n) matrix of the
     raw values of the edges among them (NaN where no edge was scored, and on the diagonal)."""
-    nodes = [song_id, *graph.neighbours(song_id)]
+    nodes = [song_id, *graph.row(song_id)]
     index = {s: i for i, s in enumerate(nodes)}
     n = len(nodes)
-    matrices = {c: np.full((n, n), np.nan) for c in names}
-    for a in nodes:
-        for b, edge in graph.neighbours(a).items():
+    cells: list[int] = []
+    values: list[list[float]] = []
+    for i, a in enumerate(nodes):
+        for b, edge in graph.row(a).items():
             j = index.get(b)
-            if j is None:
-                continue
-            for c in names:
-                value = edge.components.get(c, math.nan)
-                matrices[c][index[a], j] = value if math.isfinite(value) else math.nan
+            if j is not None:
+                cells.append(i * n + j)
+                values.append([edge.components.get(c, math.nan) for c in names])
+    found = np.asarray(values, dtype=np.float64).reshape(len(cells), len(names))
+    found[~np.isfinite(found)] = np.nan
+    matrices = {}
+    for column, c in enumerate(names):
+        matrix = np.full(n * n, np.nan)
+        matrix[cells] = found[:, column]
+        matrices[c] = matrix.reshape(n, n)
     return nodes, matrices
 
 
@@ -127,7 +142,7 @@ def graph_ranking(
     the pair's Edge)``. Late fusion (``model.rerank.diffuse``) runs on the neighbourhood only
     (the song, its neighbours and the edges among them) with the config's diffusion settings,
     ``k`` clipped to the neighbourhood; ties fall back to the pair's fused score."""
-    neighbours = graph.neighbours(song_id)
+    neighbours = graph.row(song_id)
     if not neighbours:
         return []
     names = list(config.diffusion.get("components", config.components))

@@ -7,6 +7,7 @@ Used twice: early fusion fuses the block similarities of one pair of songs befor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 from scipy import sparse
@@ -119,10 +120,18 @@ def sparse_kernel(w: np.ndarray, *, k: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((vals.ravel(), cols.ravel(), indptr), shape=(n, n))
 
 
+DENSE_UP_TO = 256
+"""Late fusion over at most this many songs keeps S dense: on a ranked song's neighbourhood
+(~20-40 songs) scipy.sparse's per-call overhead outweighs the products themselves."""
+
+Kernel: TypeAlias = sparse.csr_matrix | np.ndarray
+"""S of an SNF step: sparse CSR, or a dense array for small collections (same products)."""
+
+
 def _normalise(p: np.ndarray, identity: float) -> np.ndarray:
     """Add identity * I, scale rows to sum 1 and symmetrise: the regularised SNF update."""
     if identity:
-        p[np.diag_indices_from(p)] += identity
+        p.flat[:: p.shape[0] + 1] += identity
     sums = p.sum(axis=1, keepdims=True)
     p /= np.where(sums > 0, sums, 1.0)
     out: np.ndarray = p + p.T
@@ -139,10 +148,11 @@ def _others(ps: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 
 def snf_step(
-    ps: Sequence[np.ndarray], ss: Sequence[sparse.csr_matrix], *, identity: float = 1.0
+    ps: Sequence[np.ndarray], ss: Sequence[Kernel], *, identity: float = 1.0
 ) -> list[np.ndarray]:
     """One SNF iteration: P_f <- S_f (mean of the other P) S_f^T, plus ``identity`` * I,
-    rows scaled to sum 1, symmetrised. ps: dense (n, n) P per feature, ss: sparse (n, n) S."""
+    rows scaled to sum 1, symmetrised. ps: dense (n, n) P per feature, ss: (n, n) S (sparse, or
+    dense for a small collection)."""
     return [_normalise(_sandwich(s, o), identity) for s, o in zip(ss, _others(ps), strict=True)]
 
 
@@ -190,14 +200,17 @@ def snf(
     if not affinities:
         raise InvalidInput("snf needs at least one affinity matrix")
     ps = [full_kernel(w) for w in affinities]
-    ss = [sparse_kernel(w, k=k) for w in affinities]
+    dense = affinities[0].shape[0] <= DENSE_UP_TO
+    ss: list[Kernel] = [
+        sparse_kernel(w, k=k).toarray() if dense else sparse_kernel(w, k=k) for w in affinities
+    ]
     for _ in range(iterations):
         ps = snf_step(ps, ss, identity=identity)
     return np.asarray(sum(ps) / len(ps), dtype=np.float32)
 
 
-def _sandwich(s: sparse.csr_matrix, p: np.ndarray) -> np.ndarray:
-    """S P S^T for sparse S (n, n) and dense P (n, n) -> dense (n, n) float32."""
+def _sandwich(s: Kernel, p: np.ndarray) -> np.ndarray:
+    """S P S^T for S (n, n), sparse or dense, and dense P (n, n) -> dense (n, n) float32."""
     left = np.asarray(s @ p, dtype=np.float32)
     return np.asarray(s @ left.T, dtype=np.float32).T.copy()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import model.snf as snf_module
 from model.snf import (
     GAP_EXTENSION,
     GAP_ONSET,
@@ -189,3 +190,16 @@ def test_late_fusion_beats_the_noisiest_input_without_collapsing() -> None:
         return float((np.ptp(x, axis=1) / x.mean(axis=1)).mean())
 
     assert spread(rows) > 2 * spread(drifted)
+
+
+def test_late_fusion_keeps_small_collections_dense_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(3)
+    for n in (3, 21, 41):
+        sims = [rng.random((n, n)) for _ in range(2)]
+        dense = late_fusion(sims, k=min(20, n - 1))
+        monkeypatch.setattr(snf_module, "DENSE_UP_TO", 0)  # the sparse path
+        sparse = late_fusion(sims, k=min(20, n - 1))
+        monkeypatch.undo()
+        np.testing.assert_allclose(dense, sparse, atol=1e-6)
