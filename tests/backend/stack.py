@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
@@ -169,6 +170,16 @@ class Stack:
         reply = self.client.post("/api/songs", json={"url": f"http://{server}/{name}", **extra})
         assert reply.status_code == 202, reply.get_json()
         return self.wait_job(reply.get_json()["job"]["id"])
+
+    def upload(self, path: Path, *, title: str | None = None) -> str:
+        """Upload a file through the API and wait for its job (analysis and graph update);
+        returns the new song's id."""
+        form = {"file": (io.BytesIO(path.read_bytes()), path.name), "title": title or path.stem}
+        reply = self.client.post("/api/songs/upload", data=form, content_type="multipart/form-data")
+        assert reply.status_code == 202, reply.get_json()
+        job = self.wait_job(reply.get_json()["job"]["id"])
+        assert job["status"] == "done", job
+        return str(job["song_id"])
 
 
 def build_stack(

@@ -3,7 +3,6 @@ the evidence report. Real services on loopback, songs uploaded through the API."
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -46,19 +45,6 @@ def rendition_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
     return {name: encode(y, folder / f"{name}.m4a") for name, y in signals.items()}
 
 
-def upload(stack: Stack, path: Path, *, title: str) -> str:
-    """Upload a file through the API, wait for its analysis; returns the song id."""
-    reply = stack.client.post(
-        "/api/songs/upload",
-        data={"file": (io.BytesIO(path.read_bytes()), path.name), "title": title},
-        content_type="multipart/form-data",
-    )
-    assert reply.status_code == 202, reply.get_json()
-    job = stack.wait_job(reply.get_json()["job"]["id"])
-    assert job["status"] == "done", job
-    return str(job["song_id"])
-
-
 @pytest.fixture(scope="module")
 def library(
     tmp_path_factory: pytest.TempPathFactory,
@@ -73,7 +59,7 @@ def library(
         max_duration_s=60.0,
         max_upload_bytes=5_000_000,
     )
-    ids = {name: upload(stack, path, title=name) for name, path in rendition_files.items()}
+    ids = {name: stack.upload(path, title=name) for name, path in rendition_files.items()}
     yield stack, ids
     stack.stop_worker()
 
@@ -192,7 +178,7 @@ def test_deleting_a_song_removes_its_analysis(
     assert stack.client.delete(f"/api/songs/{ids['other']}").status_code == 204
     with pytest.raises(NotFound):
         store.get(doc["analysis_key"])
-    ids["other"] = upload(stack, rendition_files["other"], title="other")
+    ids["other"] = stack.upload(rendition_files["other"], title="other")
 
 
 def test_the_report_shows_the_verdict_and_escapes_titles(

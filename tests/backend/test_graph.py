@@ -50,14 +50,6 @@ def post_file(stack: Stack, route: str, path: Path, **form: str) -> Any:
     )
 
 
-def upload(stack: Stack, path: Path) -> str:
-    reply = post_file(stack, "/api/songs/upload", path, title=path.stem)
-    assert reply.status_code == 202, reply.get_json()
-    job = stack.wait_job(reply.get_json()["job"]["id"])
-    assert job["status"] == "done", job
-    return str(job["song_id"])
-
-
 @pytest.fixture(scope="module")
 def library(
     tmp_path_factory: pytest.TempPathFactory,
@@ -72,7 +64,7 @@ def library(
         max_duration_s=60.0,
         max_upload_bytes=5_000_000,
     )
-    ids = {name: upload(stack, files[name]) for name in ("tune", "rendition", "other")}
+    ids = {name: stack.upload(files[name]) for name in ("tune", "rendition", "other")}
     yield stack, ids
     stack.stop_worker()
 
@@ -235,5 +227,5 @@ def test_deleting_a_song_removes_its_edges(
     assert stack.client.get(f"/api/songs/{ids['tune']}/versions").get_json()["versions"] == []
     points = stack.client.get("/api/map").get_json()["points"]
     assert len(points) == 2 and {p["group"] for p in points} == {-1}  # a new library version
-    ids["rendition"] = upload(stack, files["rendition"])
+    ids["rendition"] = stack.upload(files["rendition"])
     assert (ids["tune"], ids["rendition"]) in assert_consistent(stack)
