@@ -36,7 +36,9 @@ from backend.ingest.analyse import analyse_song, store_analysis
 from backend.ingest.linking import Linker, stored_edge
 from backend.search.graph_rank import continue_with_first_stage, graph_entries
 from backend.search.song_features import AnalysisCache, song_analysis
-from backend.search.vector_index import Snapshot, VectorIndex, quantise
+from backend.search.snapshot import Snapshot
+from backend.search.song_ann import SongAnn
+from backend.search.vector_index import VectorIndex
 from backend.storage.db import connect
 from backend.storage.edge_repository import EdgeRepository, StoredEdge, graph_stamp
 from backend.storage.feature_store import LocalStore
@@ -170,6 +172,10 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
         ids = [f"{i:024x}" for i in range(size)]
         songs: list[Any] = [{"_id": i, "title": f"Synthetic {i}"} for i in ids]
+        # As the index serves a library of this size: exact search up to 20k songs, above
+        # that the approximate index (``SongAnn``) with exact re-scoring.
+        index = VectorIndex(cast(Any, None), embedder.version, lambda: embedder.calibration)
+        ann = SongAnn.build(ids, matrix) if size > index.ann_above else None
         snap = Snapshot(
             0,
             embedder.version,
@@ -177,7 +183,8 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
             songs,
             embedder.calibration,
             {s: i for i, s in enumerate(ids)},
-            quantise(matrix) if size >= 50_000 else None,
+            ann=ann.ann if ann is not None else None,
+            rows=ann.rows(ids) if ann is not None else np.zeros(0, np.int64),
         )
         raw, fused = synthetic_edges(size, degree=degree, config=config, seed=size)
         graph = LibraryGraph()
@@ -198,7 +205,6 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
                 ],
             )
         build_s = time.perf_counter() - started
-        index = VectorIndex(cast(Any, None), embedder.version, lambda: embedder.calibration)
         samples, diffusion = [], []
         for _ in range(requests):
             song = ids[int(rng.integers(size))]
