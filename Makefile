@@ -52,6 +52,7 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+	$(BIN)/mypy benchmarks  # scripts, not a package: checked so that they follow the code
 
 pytest:
 	$(BIN)/pytest -q

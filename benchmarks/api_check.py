@@ -51,7 +51,8 @@ def chord_song(seed: int, seconds: float, transpose: int, bright: bool) -> np.nd
                 tone += amp * np.sin(2 * np.pi * f0 * h * t + noise.uniform(0, 6.3))
         out[start : start + span] = tone * env
     out += 0.003 * noise.standard_normal(out.size).astype(np.float32)
-    return (0.25 * out / np.abs(out).max()).astype(np.float32)
+    song: np.ndarray = (0.25 * out / np.abs(out).max()).astype(np.float32)
+    return song
 
 
 def store_chord_songs(
@@ -68,6 +69,9 @@ def store_chord_songs(
         store.put(key, data)
         song: NewSong = {
             "title": f"song {i}",
+            "artist": "",
+            "url": None,
+            "audio_mime": "application/octet-stream",
             "duration": seconds,
             "model_version": embedder.version,
             "hpcp_key": key,
@@ -95,7 +99,9 @@ def main() -> None:
         try:
             pairs = list(itertools.combinations(ids, 2))
             conn = api.connection()
-            cold, warm, image = [], [], []
+            cold: list[float] = []
+            warm: list[float] = []
+            image: list[float] = []
             for round_ in range(args.rounds):
                 for a, b in pairs:
                     t0 = time.perf_counter()

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pymongo.errors import BulkWriteError
@@ -21,6 +21,7 @@ from backend.access import key_path, load_or_create_key  # noqa: E402
 from backend.serve import child_env, gunicorn_command  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 from backend.storage.db import connect, now, pack_array  # noqa: E402
+from backend.storage.documents import Song  # noqa: E402
 from backend.storage.embedded import EmbeddedMongo, free_port  # noqa: E402
 from backend.storage.song_repository import SongRepository  # noqa: E402
 from model.analysis import ANALYSIS_VERSION  # noqa: E402
@@ -74,7 +75,7 @@ def seed_synthetic(
                 doc["analysis_key"] = analysis_keys[i % len(analysis_keys)]
                 doc["analysis_version"] = ANALYSIS_VERSION
         try:
-            repo.songs.insert_many(docs, ordered=False)
+            repo.songs.insert_many(cast(list[Song], docs), ordered=False)
         except BulkWriteError as exc:  # a retried batch that had landed: ignore duplicates
             if any(e["code"] != 11000 for e in exc.details["writeErrors"]):
                 raise

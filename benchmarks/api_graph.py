@@ -35,9 +35,9 @@ from api_common import Api, database, percentiles, seed_synthetic
 from backend.ingest.analyse import analyse_song, store_analysis
 from backend.ingest.linking import Linker, stored_edge
 from backend.search.graph_rank import continue_with_first_stage, graph_entries
-from backend.search.song_features import AnalysisCache, song_analysis
 from backend.search.snapshot import Snapshot
 from backend.search.song_ann import SongAnn
+from backend.search.song_features import AnalysisCache, song_analysis
 from backend.search.vector_index import VectorIndex
 from backend.storage.db import connect
 from backend.storage.edge_repository import EdgeRepository, StoredEdge, graph_stamp

@@ -29,6 +29,7 @@ from typing import Any
 
 from api_common import REPO, Api, percentiles, stop_cleanly_on_sigterm
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from backend.access import key_path, load_or_create_key
 from backend.serve import child_env
@@ -104,7 +105,7 @@ def run(
                 )
         while api.get("/api/health")[1]["worker"] != "ok":
             time.sleep(0.5)
-        database = MongoClient(db_uri)[settings.mongodb_db]
+        database: Database[dict[str, Any]] = MongoClient(db_uri)[settings.mongodb_db]
         conn = api.connection()
         load_before = os.getloadavg()[0]
         started = time.perf_counter()

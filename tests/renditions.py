@@ -53,4 +53,5 @@ def song(
         out.append(y * envelope)
     y = np.concatenate(out)
     y += 0.01 * np.abs(y).max() * play.standard_normal(y.shape)
-    return (0.25 * y / np.abs(y).max()).astype(np.float32)
+    song: np.ndarray = (0.25 * y / np.abs(y).max()).astype(np.float32)
+    return song
