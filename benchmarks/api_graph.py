@@ -22,7 +22,9 @@ statistics, inserted directly into the ``edges`` collection. Then:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -159,6 +161,12 @@ def time_updates(linker: Linker, ids: list[str], *, updates: int, seed: int) -> 
     }
 
 
+def resident_mb() -> float:
+    """This process's resident set (MB)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str, Any]]:
     """The rank's compute alone, without HTTP or the database: an in-memory graph of ``size``
     songs with ``degree`` edges each and a snapshot of random embeddings, ranked as
@@ -187,6 +195,8 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
             rows=ann.rows(ids) if ann is not None else np.zeros(0, np.int64),
         )
         raw, fused = synthetic_edges(size, degree=degree, config=config, seed=size)
+        gc.collect()
+        rss_before = resident_mb()
         graph = LibraryGraph()
         started = time.perf_counter()
         for i in range(size):
@@ -205,6 +215,8 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
                 ],
             )
         build_s = time.perf_counter() - started
+        gc.collect()
+        graph_mb = resident_mb() - rss_before
         samples, diffusion = [], []
         for _ in range(requests):
             song = ids[int(rng.integers(size))]
@@ -222,6 +234,8 @@ def in_process(sizes: list[int], *, degree: int, requests: int) -> list[dict[str
             "songs": size,
             "edges_per_song": degree,
             "graph_build_s": round(build_s, 1),
+            "graph_mb": round(graph_mb, 1),
+            "graph_bytes_per_directed_edge": round(graph_mb * 2**20 / (size * degree)),
             "rank": percentiles(samples),
             "graph_ranking": percentiles(diffusion),
         }

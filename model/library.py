@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
 from model.analysis import SongAnalysis
 from model.errors import InvalidInput
 from model.rerank import diffuse
-from model.score import PairScore, ScorerConfig, score_pair
+from model.score import COMPONENTS, PairScore, ScorerConfig, score_pair
 
 
 @dataclass(frozen=True)
@@ -38,65 +38,173 @@ class Edge:
         return cls(target=target, fused=score.fused, components=dict(score.components))
 
 
-EMPTY_ROW: dict[str, Edge] = {}
+WIDTH = 1 + len(COMPONENTS)
+"""Values kept per directed edge: the fused score, then each of ``COMPONENTS`` (NaN: absent)."""
+
+
+def edge_values(score: PairScore | Edge) -> array[float]:
+    """The ``WIDTH`` values kept for a scored pair (component names outside ``COMPONENTS``
+    cannot be fused by any scorer config and are not kept)."""
+    return array("d", [score.fused, *(score.components.get(c, math.nan) for c in COMPONENTS)])
 
 
 class LibraryGraph:
-    """In-memory neighbour graph: song id -> {neighbour id: Edge}, always symmetric.
+    """In-memory neighbour graph: song id -> its scored neighbours, always symmetric.
 
     Every song added is a node, with or without edges; an edge added again replaces the old one
-    (a rescored pair), in both directions."""
+    (a rescored pair), in both directions.
+
+    Kept compact, as every API process holds the whole library's graph: each song is a node
+    number with two flat C arrays, its neighbours' node numbers (int32) and, per neighbour, the
+    fused score and raw components (``WIDTH`` float64). About 60 bytes per directed edge (a
+    dict of ``Edge`` objects per song took ~525). ``Edge`` objects are made when asked for.
+    """
 
     def __init__(self) -> None:
-        self._adjacency: dict[str, dict[str, Edge]] = {}
+        self._node: dict[str, int] = {}
+        """Song id -> node number, in the order songs were added."""
+        self._ids: list[str] = []
+        """Node number -> song id (``""`` for a free number)."""
+        self._targets: list[array[int]] = []
+        self._values: list[array[float]] = []
+        self._free: list[int] = []
+        """Numbers of removed songs, given to the next new songs."""
 
     def __contains__(self, song_id: object) -> bool:
-        return song_id in self._adjacency
+        return song_id in self._node
 
     def __len__(self) -> int:
-        return len(self._adjacency)
+        return len(self._node)
 
     def songs(self) -> list[str]:
-        return list(self._adjacency)
+        return list(self._node)
+
+    def _number(self, song_id: str) -> int:
+        """The node number of ``song_id``, which becomes a node if it is not one."""
+        node = self._node.get(song_id)
+        if node is None:
+            if self._free:
+                node = self._free.pop()
+                self._ids[node] = song_id
+            else:
+                node = len(self._ids)
+                self._ids.append(song_id)
+                self._targets.append(array("i"))
+                self._values.append(array("d"))
+            self._node[song_id] = node
+        return node
+
+    def _set(self, node: int, other: int, values: array[float]) -> None:
+        """Set ``node``'s edge to ``other`` (added, or replaced when there is one)."""
+        targets = self._targets[node]
+        try:
+            at = targets.index(other)
+        except ValueError:
+            targets.append(other)
+            self._values[node].extend(values)
+        else:
+            self._values[node][at * WIDTH : (at + 1) * WIDTH] = values
+
+    def _unset(self, node: int, other: int) -> None:
+        targets = self._targets[node]
+        try:
+            at = targets.index(other)
+        except ValueError:
+            return
+        del targets[at]
+        del self._values[node][at * WIDTH : (at + 1) * WIDTH]
 
     def add(self, song_id: str, edges: Iterable[tuple[str, PairScore | Edge]] = ()) -> None:
         """Add ``song_id`` (if new) and its scored pairs ``(other id, score)``, both directions."""
-        own = self._adjacency.setdefault(song_id, {})
+        own = self._number(song_id)
         for other, score in edges:
             if other == song_id:
                 raise InvalidInput(f"song {song_id!r} cannot be its own neighbour")
-            fused = score.fused
-            components = dict(score.components)
-            own[other] = Edge(target=other, fused=fused, components=components)
-            self._adjacency.setdefault(other, {})[song_id] = Edge(
-                target=song_id, fused=fused, components=dict(components)
-            )
+            values = edge_values(score)
+            peer = self._number(other)
+            self._set(own, peer, values)
+            self._set(peer, own, values)
 
     def remove(self, song_id: str) -> None:
         """Remove a song and every edge to or from it (nothing when it is not in the graph)."""
-        for other in self._adjacency.pop(song_id, {}):
-            self._adjacency.get(other, {}).pop(song_id, None)
+        node = self._node.pop(song_id, None)
+        if node is None:
+            return
+        for other in self._targets[node]:
+            self._unset(other, node)
+        self._targets[node] = array("i")
+        self._values[node] = array("d")
+        self._ids[node] = ""
+        self._free.append(node)
+
+    def _edge(self, node: int, at: int) -> Edge:
+        values = self._values[node][at * WIDTH : (at + 1) * WIDTH]
+        return Edge(
+            target=self._ids[self._targets[node][at]],
+            fused=values[0],
+            components={
+                c: v for c, v in zip(COMPONENTS, values[1:], strict=True) if not math.isnan(v)
+            },
+        )
 
     def neighbours(self, song_id: str) -> dict[str, Edge]:
-        """The song's edges by neighbour id (empty for an unknown song): a copy."""
-        return dict(self.row(song_id))
-
-    def row(self, song_id: str) -> Mapping[str, Edge]:
-        """The song's edges by neighbour id, as a read-only view (no copy) that follows the
-        graph: read it while the graph does not change."""
-        return MappingProxyType(self._adjacency.get(song_id, EMPTY_ROW))
+        """The song's edges by neighbour id (empty for an unknown song)."""
+        node = self._node.get(song_id)
+        if node is None:
+            return {}
+        return {
+            self._ids[other]: self._edge(node, at) for at, other in enumerate(self._targets[node])
+        }
 
     def edge(self, a: str, b: str) -> Edge | None:
-        return self._adjacency.get(a, {}).get(b)
+        node, other = self._node.get(a), self._node.get(b)
+        if node is None or other is None:
+            return None
+        try:
+            return self._edge(node, self._targets[node].index(other))
+        except ValueError:
+            return None
 
     def edges(self) -> Iterator[tuple[str, str, Edge]]:
-        """Each undirected edge once, as (a, b, edge from a to b), in insertion order of a."""
-        seen: set[str] = set()
-        for a, row in self._adjacency.items():
-            seen.add(a)
-            for b, edge in row.items():
-                if b not in seen:
-                    yield a, b, edge
+        """Each undirected edge once, as (a, b, edge from a to b), in the order a was added."""
+        seen: set[int] = set()
+        for a, node in self._node.items():
+            seen.add(node)
+            for at, other in enumerate(self._targets[node]):
+                if other not in seen:
+                    yield a, self._ids[other], self._edge(node, at)
+
+    def neighbourhood(
+        self, song_id: str, *, names: Sequence[str]
+    ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The song followed by its neighbours, and for each component name the (n, n) matrix
+        of the raw values of the edges among them (NaN where no edge was scored or the value is
+        not finite, and on the diagonal)."""
+        own = self._node.get(song_id)
+        members = [] if own is None else [own, *self._targets[own]]
+        position = {node: i for i, node in enumerate(members)}
+        n = max(1, len(members))
+        columns = [1 + COMPONENTS.index(c) if c in COMPONENTS else -1 for c in names]
+        cells: list[np.ndarray] = []
+        found: list[np.ndarray] = []
+        for i, node in enumerate(members):
+            local = np.array([position.get(other, -1) for other in self._targets[node]])
+            keep = local >= 0
+            if not keep.any():
+                continue
+            values = np.array(self._values[node], dtype=np.float64).reshape(-1, WIDTH)
+            cells.append(i * n + local[keep])
+            found.append(values[keep])
+        flat = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+        rows = np.concatenate(found) if found else np.zeros((0, WIDTH))
+        rows[~np.isfinite(rows)] = np.nan
+        matrices = {}
+        for c, column in zip(names, columns, strict=True):
+            matrix = np.full(n * n, np.nan)
+            if column >= 0:
+                matrix[flat] = rows[:, column]
+            matrices[c] = matrix.reshape(n, n)
+        return [song_id, *(self._ids[node] for node in members[1:])], matrices
 
 
 def score_candidates(
@@ -114,25 +222,7 @@ def neighbourhood_components(
 ) -> tuple[list[str], dict[str, np.ndarray]]:
     """The song followed by its neighbours, and for each component name the (n, n) matrix of the
     raw values of the edges among them (NaN where no edge was scored, and on the diagonal)."""
-    nodes = [song_id, *graph.row(song_id)]
-    index = {s: i for i, s in enumerate(nodes)}
-    n = len(nodes)
-    cells: list[int] = []
-    values: list[list[float]] = []
-    for i, a in enumerate(nodes):
-        for b, edge in graph.row(a).items():
-            j = index.get(b)
-            if j is not None:
-                cells.append(i * n + j)
-                values.append([edge.components.get(c, math.nan) for c in names])
-    found = np.asarray(values, dtype=np.float64).reshape(len(cells), len(names))
-    found[~np.isfinite(found)] = np.nan
-    matrices = {}
-    for column, c in enumerate(names):
-        matrix = np.full(n * n, np.nan)
-        matrix[cells] = found[:, column]
-        matrices[c] = matrix.reshape(n, n)
-    return nodes, matrices
+    return graph.neighbourhood(song_id, names=names)
 
 
 def graph_ranking(
@@ -142,7 +232,7 @@ def graph_ranking(
     the pair's Edge)``. Late fusion (``model.rerank.diffuse``) runs on the neighbourhood only
     (the song, its neighbours and the edges among them) with the config's diffusion settings,
     ``k`` clipped to the neighbourhood; ties fall back to the pair's fused score."""
-    neighbours = graph.row(song_id)
+    neighbours = graph.neighbours(song_id)
     if not neighbours:
         return []
     names = list(config.diffusion.get("components", config.components))

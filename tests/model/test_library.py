@@ -195,3 +195,22 @@ def test_the_library_ranking_continues_with_the_first_stage_after_the_neighbours
     head = [s for s, _, _ in graph_ranking("s", graph, config=config)]
     first_stage = ["w", "s", "y", "v", "x", "w"]
     assert rank_library("s", graph, config=config, first_stage=first_stage) == [*head, "w", "v"]
+
+
+def test_the_graph_keeps_the_scorer_components_and_reads_back_what_was_added() -> None:
+    graph = LibraryGraph()
+    graph.add("a", [("b", Edge("b", 1.5, {"qmax": 0.25, "mfcc": math.inf, "unknown": 7.0}))])
+    graph.add("c", [("a", edge(-0.5))])
+    assert graph.edge("b", "a") == Edge("a", 1.5, {"qmax": 0.25, "mfcc": math.inf})
+    assert graph.neighbours("a") == {
+        "b": Edge("b", 1.5, {"qmax": 0.25, "mfcc": math.inf}),
+        "c": Edge("c", -0.5, edge(-0.5).components),
+    }
+    graph.remove("a")
+    graph.add("d", [("b", edge(2.0))])  # takes the removed song's place inside the graph
+    assert graph.songs() == ["b", "c", "d"] and graph.neighbours("c") == {}
+    assert [(a, b) for a, b, _ in graph.edges()] == [("b", "d")]
+    nodes, matrices = neighbourhood_components("d", graph, names=["qmax", "mfcc"])
+    assert nodes == ["d", "b"]
+    assert matrices["qmax"][0, 1] == matrices["qmax"][1, 0] == 2.0
+    assert np.isnan(matrices["mfcc"]).all()  # not computed for this pair
