@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,6 +215,38 @@ def score_candidates(
 ) -> list[tuple[str, PairScore]]:
     """The fused score of ``query`` (song A) against each candidate ``(id, analysis)``."""
     return [(song_id, score_pair(query, other, config=config)) for song_id, other in others]
+
+
+EXPANSION = 10
+"""Extra pairs scored per added song, beyond the first stage: versions of its versions."""
+
+
+def expansion(
+    own: Mapping[str, float],
+    neighbours_of: Callable[[str], Mapping[str, float]],
+    *,
+    song: str,
+    threshold: float,
+    limit: int = EXPANSION,
+) -> list[str]:
+    """Songs to score next against ``song``: the confirmed neighbours (fused >= ``threshold``)
+    of the songs it is confirmed with, that it has no edge to yet; strongest first (by the
+    weaker of the two edges on the way), at most ``limit``.
+
+    ``own`` maps the song's neighbours to their fused scores, ``neighbours_of`` does the same
+    for any song. A version the first stage missed is often a confirmed version of one it
+    found; and a cover group (``cover_groups``) needs every pair of its songs scored."""
+    best: dict[str, float] = {}
+    for other, fused in own.items():
+        if fused < threshold:
+            continue
+        for further, further_fused in neighbours_of(other).items():
+            if further == song or further in own or further_fused < threshold:
+                continue
+            strength = min(fused, further_fused)
+            if strength > best.get(further, -math.inf):
+                best[further] = strength
+    return sorted(best, key=lambda s: (-best[s], s))[:limit]
 
 
 def neighbourhood_components(

@@ -2,15 +2,16 @@
 
 The first stage (``model.first_stage``) takes the ``SHORTLIST`` nearest songs by embedding
 (the vector index) and keeps the ``CANDIDATES`` best by coarse Qmax; the fused scorer
-(``model.library.score_candidates``) scores them, and the edges are stored in both songs'
-documents (``EdgeRepository``). What runs when a song is added, when the backfill gives a song
+(``model.library.score_candidates``) scores them and then at most ``EXPANSION`` confirmed
+versions of the songs it confirmed (``model.library.expansion``), and the edges are stored in
+both songs' documents (``EdgeRepository``). What runs when a song is added, when the backfill gives a song
 its analysis, for each song of a rebuild, and (without storing) for a clip query.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from backend.storage.song_repository import SongRepository
 from model import first_stage
 from model.analysis import SongAnalysis
 from model.errors import AnalysisPending, Conflict, NotFound
-from model.library import score_candidates
+from model.library import EXPANSION, expansion, score_candidates
 from model.score import PairScore, ScorerConfig
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Linker:
     model_version: str
     shortlist: int = first_stage.SHORTLIST
     count: int = first_stage.CANDIDATES
+    expand: int = EXPANSION
 
     @property
     def stamp(self) -> str:
@@ -86,9 +88,24 @@ class Linker:
         return [(ids[int(i)], others[int(i)]) for i in chosen]
 
     def score(
-        self, query: SongAnalysis, chosen: Sequence[tuple[str, SongAnalysis]]
+        self,
+        query: SongAnalysis,
+        chosen: Sequence[tuple[str, SongAnalysis]],
+        *,
+        song: str = "",
+        existing: Mapping[str, float] | None = None,
     ) -> list[tuple[str, PairScore]]:
-        return score_candidates(query, chosen, config=self.scorer)
+        """The fused scores of ``query`` against ``chosen``, then against at most ``expand``
+        confirmed versions of the songs it is confirmed with that it has no edge to
+        (``model.library.expansion``). ``song`` is the query's id in the library (``""`` for a
+        clip); ``existing`` its stored edges (neighbour -> fused), confirmations too."""
+        scored = score_candidates(query, chosen, config=self.scorer)
+        own = {**(existing or {}), **{other: s.fused for other, s in scored}}
+        further = expansion(
+            own, self._fused_edges, song=song, threshold=self.scorer.threshold, limit=self.expand
+        )
+        more = [(other, a) for other in further if (a := self._analysis(other)) is not None]
+        return scored + score_candidates(query, more, config=self.scorer)
 
     def link(self, song_id: str) -> int:
         """Score ``song_id`` against its first-stage candidates and store the edges both
@@ -110,7 +127,11 @@ class Linker:
             for other, analysis in self.candidates(query, exclude=song_id)
             if (edge := existing.get(other)) is None or edge["stamp"] != stamp
         ]
-        fresh = {other: stored_edge(s, stamp=stamp) for other, s in self.score(query, chosen)}
+        stored = {o: edge["fused"] for o, edge in existing.items() if edge["stamp"] == stamp}
+        fresh = {
+            other: stored_edge(s, stamp=stamp)
+            for other, s in self.score(query, chosen, song=song_id, existing=stored)
+        }
         self.edges.link(song_id, fresh)
         # A candidate deleted while it was scored: its removal may have run before our write.
         gone = [other for other in fresh if not self._exists(other)]
@@ -119,6 +140,19 @@ class Linker:
         elif gone:
             self.edges.unlink(song_id, gone)
         return len(fresh)
+
+    def _fused_edges(self, song_id: str) -> dict[str, float]:
+        return {other: edge["fused"] for other, edge in self.edges.neighbours(song_id).items()}
+
+    def _analysis(self, song_id: str) -> SongAnalysis | None:
+        """A library song's current analysis; ``None`` when it is gone or not ready."""
+        try:
+            song = self.songs.get(song_id)
+            return song_analysis(
+                song, cache=self.analyses, songs=self.songs, model_version=self.model_version
+            )
+        except (AnalysisPending, Conflict, NotFound):
+            return None
 
     def _exists(self, song_id: str) -> bool:
         try:

@@ -1,5 +1,6 @@
 """A clip query, run as a job: decode and analyse the uploaded clip, take its first-stage
-candidates, score them with the fused scorer and order them by diffusion over the clip's
+candidates, score them with the fused scorer (and the confirmed versions of those it is
+confirmed with, ``Linker.score``) and order them by diffusion over the clip's
 neighbourhood (the candidates' stored edges included), then the embedding order beyond.
 
 The job keeps song ids and scores (``JobResult.ranking``); ``GET /api/rank/clips/<job>`` turns

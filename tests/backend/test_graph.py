@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from backend.ingest.linking import Linker
 from backend.search.graph_index import GraphIndex, load_graph
 from backend.storage.edge_repository import graph_stamp
 from backend.storage.embedded import EmbeddedMongo
@@ -229,3 +230,29 @@ def test_deleting_a_song_removes_its_edges(
     assert len(points) == 2 and {p["group"] for p in points} == {-1}  # a new library version
     ids["rendition"] = stack.upload(files["rendition"])
     assert (ids["tune"], ids["rendition"]) in assert_consistent(stack)
+
+
+def test_a_song_is_scored_against_the_versions_of_its_versions(
+    library: tuple[Stack, dict[str, str]], files: dict[str, Path]
+) -> None:
+    """With a first stage of one candidate, a third version of the tune still gets edges to both
+    earlier versions (the confirmed version of its confirmed candidate), and none to the other
+    tune; the three form one group."""
+    stack, ids = library
+    c = stack.components
+    ids["clip"] = stack.upload(files["clip"])
+    c.edges.remove(ids["clip"])
+    linker = Linker(
+        songs=c.songs,
+        edges=c.edges,
+        index=c.index,
+        analyses=c.analyses,
+        scorer=c.scorer,
+        model_version=c.embedder.version,
+        count=1,
+    )
+    assert linker.link(ids["clip"]) == 2
+    live = assert_consistent(stack)
+    assert {b for a, b in live if a == ids["clip"]} == {ids["tune"], ids["rendition"]}
+    versions = stack.client.get(f"/api/songs/{ids['clip']}/versions").get_json()
+    assert sorted(versions["group"]) == sorted(ids[n] for n in ("tune", "rendition", "clip"))

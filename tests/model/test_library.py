@@ -13,6 +13,7 @@ from model.library import (
     Edge,
     LibraryGraph,
     cover_groups,
+    expansion,
     graph_ranking,
     neighbourhood_components,
     rank_library,
@@ -214,3 +215,18 @@ def test_the_graph_keeps_the_scorer_components_and_reads_back_what_was_added() -
     assert nodes == ["d", "b"]
     assert matrices["qmax"][0, 1] == matrices["qmax"][1, 0] == 2.0
     assert np.isnan(matrices["mfcc"]).all()  # not computed for this pair
+
+
+def test_expansion_offers_the_confirmed_versions_of_confirmed_versions() -> None:
+    """x was confirmed with a (2.5) and not with b (0.5); a's confirmed versions are y (3.0) and
+    z (2.2), b's is w: x is offered y and z (weaker of the two edges first: y 2.5, z 2.2), never
+    w (through an unconfirmed edge), a song it already has an edge to, or itself."""
+    edges = {
+        "a": {"x": 2.5, "y": 3.0, "z": 2.2, "q": 0.1, "b": 2.4},
+        "b": {"x": 0.5, "w": 9.0, "a": 2.4},
+    }
+    own = {"a": 2.5, "b": 0.5}
+    offered = expansion(own, lambda s: edges.get(s, {}), song="x", threshold=2.0)
+    assert offered == ["y", "z"]
+    assert expansion(own, lambda s: edges.get(s, {}), song="x", threshold=2.0, limit=1) == ["y"]
+    assert expansion({"b": 0.5}, lambda s: edges.get(s, {}), song="x", threshold=2.0) == []

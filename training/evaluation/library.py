@@ -5,7 +5,9 @@ recordings that are no cover of anything in it). Each added song gets its first-
 candidates among the songs already there (``model.first_stage``: embedding shortlist re-ordered
 by the coarse Qmax and the embedding), each candidate pair is fused-scored (``model.score.fuse`` of its raw
 components, read from the pair caches where an earlier run computed them) and kept both
-directions in the graph (``model.library.LibraryGraph``). Every Covers80 track then queries the
+directions in the graph (``model.library.LibraryGraph``), then up to ``EXPANSION`` confirmed
+versions of the songs it is confirmed with (``model.library.expansion``), as the backend's
+``Linker`` does. Every Covers80 track then queries the
 library as ``/api/rank`` does (``model.library.rank_library``: diffused neighbours, then the rest
 by embedding distance). The only departure from the API is caching: coarse distances and pair
 components are computed in parallel up front and looked up, which changes no value.
@@ -34,7 +36,7 @@ from model.first_stage import (
     shortlist_indices,
     shortlist_key,
 )
-from model.library import LibraryGraph, cover_groups, rank_library
+from model.library import LibraryGraph, cover_groups, expansion, rank_library
 from model.score import GROUPS, ScorerConfig, fuse, groups_for
 from training.calibration import load_real_tracks
 from training.evaluation.cache import PairCache, analysis_folder, cached_analyses, pair_values
@@ -205,12 +207,37 @@ def main(args: argparse.Namespace) -> int:
     timings["pairs_computed"] = float(len(missing))
     timings.update({f"{k}_s": v for k, v in spent.items() if not k.endswith("_computed")})
 
-    # 3. The graph, built in ingest order.
+    # 3. The graph, built in ingest order: each song's candidates, then (as the Linker does)
+    # the confirmed versions of its confirmed versions, scored when they are reached.
     t0 = time.perf_counter()
     graph = LibraryGraph()
+    expanded = 0
+
+    def fused_edges(song: str) -> dict[str, float]:
+        return {other: edge.fused for other, edge in graph.neighbours(song).items()}
+
     for s in order:
         graph.add(s, [(o, fuse(components(s, o), config=config)) for o in edges_wanted[s]])
+        further = expansion(fused_edges(s), fused_edges, song=s, threshold=config.threshold)
+        pairs = [
+            (index[s], index[o]) for o in further if any((s, o) not in known[g] for g in groups)
+        ]
+        if pairs:
+            by_index = {i: songs[x] for x, i in index.items()}
+            more, _ = pair_values(
+                by_index,
+                by_index,
+                pairs,
+                groups=groups,
+                ids=ids,
+                cache=library_cache(cache, embedder),
+                workers=1,
+            )
+            computed.update(more)
+        graph.add(s, [(o, fuse(components(s, o), config=config)) for o in further])
+        expanded += len(further)
     timings["graph_s"] = time.perf_counter() - t0
+    timings["pairs_expanded"] = float(expanded)
 
     # 4. Every Covers80 track queries the complete library.
     t0 = time.perf_counter()
