@@ -1,5 +1,17 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, UNAUTHORIZED_EVENT, adviceFor, api, getApiKey, setApiKey, signInFromAddress } from "./api";
+import {
+  ApiError,
+  BUSY_RETRIES,
+  UNAUTHORIZED_EVENT,
+  adviceFor,
+  api,
+  busyDelay,
+  getApiKey,
+  retryWhenBusy,
+  setApiKey,
+  signInFromAddress,
+} from "./api";
+import { makeQueryClient } from "./queryClient";
 
 function mockFetch(status: number, body?: unknown) {
   const fn = vi.fn(async () => new Response(body === undefined ? null : JSON.stringify(body), { status }));
@@ -55,6 +67,30 @@ describe("api client", () => {
     expect((error as ApiError).status).toBe(401);
     expect(heard).toHaveBeenCalledTimes(1);
     expect(adviceFor(error)).toMatch(/Sign in/);
+  });
+
+  it("retries a read the server was too busy for, after the wait it asked for", async () => {
+    const busy = { error: { code: "overloaded", message: "4 pair checks are already running or waiting." } };
+    const answers = [
+      new Response(JSON.stringify(busy), { status: 429, headers: { "Retry-After": "1" } }),
+      new Response(JSON.stringify({ items: [], total: 0 }), { status: 200 }),
+    ];
+    const fetch = vi.fn(async () => answers.shift()!);
+    vi.stubGlobal("fetch", fetch);
+    const error = (await api.listJobs().catch((e: unknown) => e)) as ApiError;
+    expect([error.status, error.code, error.retryAfter]).toEqual([429, "overloaded", 1]);
+    expect(adviceFor(error)).toMatch(/busy/);
+    expect(retryWhenBusy(0, error) && retryWhenBusy(BUSY_RETRIES - 1, error)).toBe(true);
+    expect(retryWhenBusy(BUSY_RETRIES, error)).toBe(false);
+    expect(retryWhenBusy(0, new ApiError("internal", "boom", 500))).toBe(false);
+    expect(busyDelay(1, error)).toBe(1000);
+    expect(busyDelay(1, new ApiError("overloaded", "busy", 429))).toBe(2000);
+
+    answers.unshift(new Response(JSON.stringify(busy), { status: 429, headers: { "Retry-After": "1" } }));
+    const client = makeQueryClient();
+    const jobs = await client.fetchQuery({ queryKey: ["jobs"], queryFn: () => api.listJobs() });
+    expect(jobs).toEqual({ items: [], total: 0 });
+    expect(fetch).toHaveBeenCalledTimes(3);
   });
 
   it("returns undefined for 204", async () => {

@@ -116,13 +116,30 @@ export type ModelInfo = Omit<ModelAnswer, "curves"> & { curves: Curves };
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Seconds the server asked to wait before trying again (`Retry-After` of a 429 or 503). */
+  readonly retryAfter: number | null;
 
-  constructor(code: string, message: string, status: number) {
+  constructor(code: string, message: string, status: number, retryAfter: number | null = null) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
+}
+
+/** Times a read answered 429 "overloaded" is retried after the server's `Retry-After`. */
+export const BUSY_RETRIES = 3;
+
+/** Whether a failed read is tried again: only when the server said it was busy (429). */
+export function retryWhenBusy(failureCount: number, error: unknown): boolean {
+  return error instanceof ApiError && error.status === 429 && failureCount < BUSY_RETRIES;
+}
+
+/** The wait before that retry: the server's `Retry-After`, else 2 s (milliseconds). */
+export function busyDelay(_attempt: number, error: unknown): number {
+  const seconds = error instanceof ApiError && error.retryAfter !== null ? error.retryAfter : 2;
+  return Math.min(60, Math.max(1, seconds)) * 1000;
 }
 
 const API_KEY_STORAGE = "coverscope.apiKey";
@@ -179,6 +196,7 @@ const ADVICE: Record<string, string> = {
   undecodable_audio: "Try another file format (MP3, WAV, M4A, OGG, FLAC, WebM).",
   source_unavailable: "Check that the video is public and the URL is correct.",
   invalid_source: "Paste a YouTube video or playlist URL.",
+  overloaded: "The server is busy with other checks; it was asked again a few times. Try again shortly.",
 };
 
 export function adviceFor(error: unknown): string | undefined {
@@ -233,10 +251,12 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
   if (response.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED_EVENT));
   if (!response.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
     throw new ApiError(
       err?.code ?? `http_${response.status}`,
       err?.message ?? `The server answered ${response.status} ${response.statusText}.`.trim(),
       response.status,
+      Number.isFinite(retryAfter) ? retryAfter : null,
     );
   }
   return data as T;
