@@ -16,5 +16,8 @@ export default defineConfig({
     globals: true,
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test-setup.ts"],
+    // Page tests render the whole app in jsdom: on a loaded 2-core machine one took over
+    // vitest's 5 s default. A ceiling against hangs, not a speed check.
+    testTimeout: 20_000,
   },
 });
