@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from api_common import REPO, Api, percentiles, stop_cleanly_on_sigterm
 from pymongo import MongoClient
 from pymongo.database import Database
@@ -37,6 +38,7 @@ from backend.settings import Settings
 from backend.storage.embedded import EmbeddedMongo, free_port
 from model.analysis import ANALYSIS_VERSION
 from model.audio import encode
+from model.score import ScorerConfig
 from tests.renditions import PROGRESSION_A, PROGRESSION_B, song
 
 
@@ -127,6 +129,14 @@ def run(
         songs = database["songs"]
         analysed = songs.count_documents({"analysis_version": ANALYSIS_VERSION})
         distinct = len(songs.distinct("audio_key"))
+        threshold = ScorerConfig.load(settings.scorer_path).threshold
+        degrees = [len(doc["neighbours"]) for doc in database["edges"].find({})]
+        confirmed = sum(
+            1
+            for doc in database["edges"].find({})
+            for edge in doc["neighbours"].values()
+            if edge["fused"] >= threshold
+        )
         return {
             "workers": workers,
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
@@ -140,6 +150,8 @@ def run(
             "uploads_s": round(uploaded_s, 1),
             "upload": percentiles(upload_ms),
             "songs_per_min": round(60 * counts["done"] / wall, 1),
+            "edges_per_song": round(float(np.mean(degrees)), 1) if degrees else 0.0,
+            "confirmed_edges_per_song": round(confirmed / max(1, len(degrees)), 1),
         }
     finally:
         for proc in procs:
