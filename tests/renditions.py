@@ -55,3 +55,21 @@ def song(
     y += 0.01 * np.abs(y).max() * play.standard_normal(y.shape)
     song: np.ndarray = (0.25 * y / np.abs(y).max()).astype(np.float32)
     return song
+
+
+def tune_rendition_stranger(*, seconds: float = 40.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The product's basic case, as (tune, rendition, stranger): a tune; the same tune three
+    semitones up, 12 % faster, with a brighter timbre, in another performance (a cover); and
+    another tune over another progression (not a cover)."""
+    tune = song(PROGRESSION_A, melody_seed=1, seconds=seconds)
+    rendition = song(
+        PROGRESSION_A,
+        melody_seed=1,
+        seconds=seconds,
+        transpose=3,
+        tempo=1.12,
+        harmonics=BRIGHT,
+        decay=0.6,
+        seed=5,
+    )
+    return tune, rendition, song(PROGRESSION_B, melody_seed=2, seconds=seconds)

@@ -19,7 +19,7 @@ from model.embed import Embedder
 from model.errors import NotFound
 from model.score import ScorerConfig, score_pair
 from tests.backend.stack import REPO, Stack, build_stack
-from tests.renditions import BRIGHT, PROGRESSION_A, PROGRESSION_B, song
+from tests.renditions import tune_rendition_stranger
 
 MALICIOUS = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 
@@ -28,20 +28,9 @@ MALICIOUS = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 def rendition_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tune, a transposed (+3), faster, brighter rendition of it, and a different tune."""
     folder = tmp_path_factory.mktemp("renditions")
-    signals = {
-        "tune": song(PROGRESSION_A, melody_seed=1, seconds=30.0),
-        "rendition": song(
-            PROGRESSION_A,
-            melody_seed=1,
-            seconds=30.0,
-            transpose=3,
-            tempo=1.12,
-            harmonics=BRIGHT,
-            decay=0.6,
-            seed=5,
-        ),
-        "other": song(PROGRESSION_B, melody_seed=2, seconds=30.0),
-    }
+    signals = dict(
+        zip(("tune", "rendition", "other"), tune_rendition_stranger(seconds=30.0), strict=True)
+    )
     return {name: encode(y, folder / f"{name}.m4a") for name, y in signals.items()}
 
 

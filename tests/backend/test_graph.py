@@ -19,25 +19,17 @@ from backend.storage.embedded import EmbeddedMongo
 from model.audio import encode
 from model.library import LibraryGraph
 from tests.backend.stack import Stack, build_stack
-from tests.renditions import BRIGHT, PROGRESSION_A, PROGRESSION_B, song
+from tests.renditions import PROGRESSION_A, song, tune_rendition_stranger
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("graph-songs")
+    tune, rendition, other = tune_rendition_stranger(seconds=30.0)
     signals = {
-        "tune": song(PROGRESSION_A, melody_seed=1, seconds=30.0),
-        "rendition": song(
-            PROGRESSION_A,
-            melody_seed=1,
-            seconds=30.0,
-            transpose=3,
-            tempo=1.12,
-            harmonics=BRIGHT,
-            decay=0.6,
-            seed=5,
-        ),
-        "other": song(PROGRESSION_B, melody_seed=2, seconds=30.0),
+        "tune": tune,
+        "rendition": rendition,
+        "other": other,
         "clip": song(PROGRESSION_A, melody_seed=1, seconds=30.0, transpose=-2, seed=9),
     }
     return {name: encode(y, folder / f"{name}.m4a") for name, y in signals.items()}

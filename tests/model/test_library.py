@@ -21,7 +21,7 @@ from model.library import (
 )
 from model.rerank import diffuse
 from model.score import ScorerConfig
-from tests.renditions import BRIGHT, PROGRESSION_A, PROGRESSION_B, song
+from tests.renditions import tune_rendition_stranger
 
 
 @pytest.fixture(scope="module")
@@ -157,19 +157,7 @@ def test_cover_groups_are_cliques_of_confirmed_edges_largest_first() -> None:
 @pytest.fixture(scope="module")
 def renditions() -> dict[str, SongAnalysis]:
     embedder = Embedder.load()
-    signals = {
-        "a": song(PROGRESSION_A, melody_seed=1),
-        "a_cover": song(
-            PROGRESSION_A,
-            melody_seed=1,
-            transpose=3,
-            tempo=1.12,
-            harmonics=BRIGHT,
-            decay=0.6,
-            seed=5,
-        ),
-        "b": song(PROGRESSION_B, melody_seed=2),
-    }
+    signals = dict(zip(("a", "a_cover", "b"), tune_rendition_stranger(), strict=True))
     return {k: analyse(y, embedder=embedder) for k, y in signals.items()}
 
 

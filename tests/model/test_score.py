@@ -20,7 +20,7 @@ from model.score import (
     score_pair,
     threshold_for_fpr,
 )
-from tests.renditions import BRIGHT, PROGRESSION_A, PROGRESSION_B, song
+from tests.renditions import tune_rendition_stranger
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +31,8 @@ def config() -> ScorerConfig:
 @pytest.fixture(scope="module")
 def songs() -> dict[str, SongAnalysis]:
     embedder = Embedder.load()
-    signals = {
-        "a": song(PROGRESSION_A, melody_seed=1),
-        # A three semitones up, 12 % faster, brighter timbre, another performance.
-        "a_cover": song(
-            PROGRESSION_A,
-            melody_seed=1,
-            transpose=3,
-            tempo=1.12,
-            harmonics=BRIGHT,
-            decay=0.6,
-            seed=5,
-        ),
-        "b": song(PROGRESSION_B, melody_seed=2),
-    }
+    # A three semitones up, 12 % faster, brighter timbre, another performance; B a stranger.
+    signals = dict(zip(("a", "a_cover", "b"), tune_rendition_stranger(), strict=True))
     return {k: analyse(y, embedder=embedder) for k, y in signals.items()}
 
 
