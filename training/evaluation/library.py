@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,27 +174,31 @@ def main(args: argparse.Namespace) -> int:
     groups = groups_for([*config.components, *config.diffusion.get("components", [])])
     known = known_pairs(cache, embedder)
     index = {s: i for i, s in enumerate(ids)}
-    missing = sorted(
-        {
-            (index[s], index[o])
-            for s, others in edges_wanted.items()
-            for o in others
-            if any((s, o) not in known[g] for g in groups)
-        }
-    )
+    by_index = {i: songs[s] for s, i in index.items()}
     computed: dict[tuple[int, int], dict[str, float]] = {}
-    spent: dict[str, float] = {}
-    if missing:
-        by_index = {i: songs[s] for s, i in index.items()}
-        computed, spent = pair_values(
+
+    def compute(pairs: Iterable[tuple[str, str]], *, workers: int) -> dict[str, float]:
+        """Compute (and cache) the components of the ``pairs`` no cache holds yet, into
+        ``computed``; returns the seconds spent per group."""
+        todo = sorted(
+            {(index[a], index[b]) for a, b in pairs if any((a, b) not in known[g] for g in groups)}
+        )
+        if not todo:
+            return {}
+        values, spent = pair_values(
             by_index,
             by_index,
-            missing,
+            todo,
             groups=groups,
             ids=ids,
             cache=library_cache(cache, embedder),
-            workers=args.workers,
+            workers=workers,
         )
+        computed.update(values)
+        return spent
+
+    wanted = [(s, o) for s, others in edges_wanted.items() for o in others]
+    spent = compute(wanted, workers=args.workers)
 
     def components(a: str, b: str) -> dict[str, float]:
         values: dict[str, float] = {}
@@ -204,7 +209,7 @@ def main(args: argparse.Namespace) -> int:
 
     timings["pair_scoring_s"] = time.perf_counter() - t0
     timings["pairs_scored"] = float(sum(len(v) for v in edges_wanted.values()))
-    timings["pairs_computed"] = float(len(missing))
+    timings["pairs_computed"] = float(len(computed))
     timings.update({f"{k}_s": v for k, v in spent.items() if not k.endswith("_computed")})
 
     # 3. The graph, built in ingest order: each song's candidates, then (as the Linker does)
@@ -219,21 +224,7 @@ def main(args: argparse.Namespace) -> int:
     for s in order:
         graph.add(s, [(o, fuse(components(s, o), config=config)) for o in edges_wanted[s]])
         further = expansion(fused_edges(s), fused_edges, song=s, threshold=config.threshold)
-        pairs = [
-            (index[s], index[o]) for o in further if any((s, o) not in known[g] for g in groups)
-        ]
-        if pairs:
-            by_index = {i: songs[x] for x, i in index.items()}
-            more, _ = pair_values(
-                by_index,
-                by_index,
-                pairs,
-                groups=groups,
-                ids=ids,
-                cache=library_cache(cache, embedder),
-                workers=1,
-            )
-            computed.update(more)
+        compute([(s, o) for o in further], workers=1)
         graph.add(s, [(o, fuse(components(s, o), config=config)) for o in further])
         expanded += len(further)
     timings["graph_s"] = time.perf_counter() - t0
