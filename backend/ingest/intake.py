@@ -32,6 +32,7 @@ from backend.storage.feature_store import FeatureStore
 from backend.storage.job_repository import JobRepository, new_id
 from backend.storage.song_repository import SongRepository
 from model.analysis import ANALYSIS_VERSION
+from model.audio import Tags
 from model.errors import (
     Conflict,
     CoverscopeError,
@@ -158,14 +159,8 @@ class Intake:
 
     def add_upload(self, data: bytes, filename: str, *, title: str = "", artist: str = "") -> Added:
         """Check the bytes decode as audio, park them in the feature store, queue the analysis."""
-        limit = self.settings.max_upload_bytes
-        if len(data) > limit:
-            raise TooLarge(f"The file is {len(data)} bytes; the limit is {limit} bytes.")
-        if not data:
-            raise InvalidInput("The uploaded file is empty.")
-        filename = upload_name(filename, default="upload")
+        filename, tags = self._accepted(data, filename, noun="file", default="upload")
         suffix = upload_suffix(filename)
-        tags = probe_upload(data, filename, settings=self.settings)  # UndecodableAudio: 422
         digest = hashlib.sha256(data).hexdigest()
         existing = self.songs.by_audio_key(f"audio/{digest}{suffix}")
         if existing:
@@ -296,15 +291,21 @@ class Intake:
         payload["claim"] = f"{prefix}:{new_id() if force else target}"
         return self._queue(kind, source, payload)
 
+    def _accepted(self, data: bytes, filename: str, *, noun: str, default: str) -> tuple[str, Tags]:
+        """An upload's cleaned file name and tags, once its size is within the cap, it is not
+        empty and it probes as audio (``TooLarge`` 413, ``InvalidInput`` 400,
+        ``UndecodableAudio`` 422)."""
+        limit = self.settings.max_upload_bytes
+        if len(data) > limit:
+            raise TooLarge(f"The {noun} is over the {limit}-byte limit.")
+        if not data:
+            raise InvalidInput(f"The uploaded {noun} is empty.")
+        filename = upload_name(filename, default=default)
+        return filename, probe_upload(data, filename, settings=self.settings)
+
     def rank_clip(self, data: bytes, filename: str, *, limit: int) -> Job:
         """Check the clip decodes, park it in the feature store, queue its ranking job."""
-        limit_bytes = self.settings.max_upload_bytes
-        if len(data) > limit_bytes:
-            raise TooLarge(f"The clip is over the {limit_bytes}-byte limit.")
-        if not data:
-            raise InvalidInput("The uploaded clip is empty.")
-        filename = upload_name(filename, default="clip")
-        probe_upload(data, filename, settings=self.settings)  # UndecodableAudio: 422
+        filename, _ = self._accepted(data, filename, noun="clip", default="clip")
         job_id = new_id()
         upload_key = f"uploads/clip-{job_id}{upload_suffix(filename)}"
         self.store.put(upload_key, data)
