@@ -192,7 +192,7 @@ def test_late_fusion_beats_the_noisiest_input_without_collapsing() -> None:
     assert spread(rows) > 2 * spread(drifted)
 
 
-def test_late_fusion_keeps_small_collections_dense_with_the_same_result(
+def test_late_fusion_gives_the_same_result_on_its_dense_and_sparse_paths(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rng = np.random.default_rng(3)
