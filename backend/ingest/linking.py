@@ -18,6 +18,7 @@ import numpy as np
 
 from backend.search.song_features import AnalysisCache, song_analysis
 from backend.search.vector_index import VectorIndex
+from backend.storage.documents import Song
 from backend.storage.edge_repository import EdgeRepository, StoredEdge, graph_stamp
 from backend.storage.song_repository import SongRepository
 from model import first_stage
@@ -67,11 +68,7 @@ class Linker:
         others: list[SongAnalysis] = []
         distances: list[float] = []
         for doc, distance in hits:
-            try:
-                analysis = song_analysis(
-                    doc, cache=self.analyses, songs=self.songs, model_version=self.model_version
-                )
-            except (AnalysisPending, Conflict, NotFound):
+            if (analysis := self._analysis(doc)) is None:
                 continue
             ids.append(str(doc["_id"]))
             others.append(analysis)
@@ -104,7 +101,11 @@ class Linker:
         further = expansion(
             own, self._fused_edges, song=song, threshold=self.scorer.threshold, limit=self.expand
         )
-        more = [(other, a) for other in further if (a := self._analysis(other)) is not None]
+        more = [
+            (other, a)
+            for other in further
+            if (doc := self._song(other)) is not None and (a := self._analysis(doc)) is not None
+        ]
         return scored + score_candidates(query, more, config=self.scorer)
 
     def link(self, song_id: str) -> int:
@@ -144,19 +145,21 @@ class Linker:
     def _fused_edges(self, song_id: str) -> dict[str, float]:
         return {other: edge["fused"] for other, edge in self.edges.neighbours(song_id).items()}
 
-    def _analysis(self, song_id: str) -> SongAnalysis | None:
-        """A library song's current analysis; ``None`` when it is gone or not ready."""
+    def _analysis(self, song: Song) -> SongAnalysis | None:
+        """A library song's current analysis; ``None`` when it is gone, awaits its analysis or
+        awaits re-embedding (passed over, not an error)."""
         try:
-            song = self.songs.get(song_id)
             return song_analysis(
                 song, cache=self.analyses, songs=self.songs, model_version=self.model_version
             )
         except (AnalysisPending, Conflict, NotFound):
             return None
 
-    def _exists(self, song_id: str) -> bool:
+    def _song(self, song_id: str) -> Song | None:
         try:
-            self.songs.get(song_id)
+            return self.songs.get(song_id)
         except NotFound:
-            return False
-        return True
+            return None
+
+    def _exists(self, song_id: str) -> bool:
+        return self._song(song_id) is not None
