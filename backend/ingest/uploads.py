@@ -13,7 +13,7 @@ from pathlib import Path
 from backend.ingest.scratch import scratch_folder
 from backend.settings import Settings
 from model.audio import Tags, decode, read_tags
-from model.errors import InvalidInput
+from model.errors import InvalidInput, UndecodableAudio
 
 UPLOADS = "uploads/"
 """The feature-store prefix under which an upload is parked until its ingest job reads it."""
@@ -47,6 +47,9 @@ def probe_upload(data: bytes, filename: str, *, settings: Settings) -> Tags:
     with scratch_folder(settings, prefix="coverscope-probe-") as tmp:
         probe = Path(tmp) / f"probe{upload_suffix(filename)}"
         probe.write_bytes(data)
-        decode(probe, max_seconds=PROBE_SECONDS)
-        tags = read_tags(probe)
+        try:
+            decode(probe, max_seconds=PROBE_SECONDS)
+            tags = read_tags(probe)
+        except UndecodableAudio as exc:  # it names the scratch copy; the client knows its own
+            raise UndecodableAudio(exc.message.replace(probe.name, filename, 1)) from None
     return Tags(title=tags.title[:MAX_TITLE], artist=tags.artist[:MAX_TITLE], album=tags.album)

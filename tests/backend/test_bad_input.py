@@ -36,6 +36,15 @@ UPLOAD_ROUTES = ["/api/songs/upload", "/api/rank"]
 
 
 @pytest.mark.parametrize("route", UPLOAD_ROUTES)
+def test_a_file_that_is_not_audio_is_refused_by_its_own_name(stack: Stack, route: str) -> None:
+    error = assert_error(
+        post_file(stack, route, b"minutes of the meeting", "notes.mp3"), 422, "undecodable_audio"
+    )
+    assert error["message"].startswith("notes.mp3 is not decodable audio"), error
+    assert stack.client.get("/api/songs").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("route", UPLOAD_ROUTES)
 def test_playlists_naming_server_files_are_refused_without_revealing_if_they_exist(
     stack: Stack, audio_dir: Path, route: str
 ) -> None:
